@@ -1,0 +1,110 @@
+// Package apperr is Callboard's one error type. Capabilities return these;
+// httpapi turns them into RFC 9457 problem answers. Any other error is an
+// internal one: logged with the request id, answered as "internal error".
+package apperr
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Kind says what went wrong in terms a client can act on.
+type Kind int
+
+const (
+	KindInvalid      Kind = iota + 1 // bad input; FieldErrors name the fields
+	KindNotFound                     // missing, or another user's (never 403)
+	KindConflict                     // the request clashes with stored state
+	KindUnauthorized                 // no valid credentials
+	KindForbidden                    // valid credentials, action not allowed
+	KindRateLimited                  // too many attempts; RetryAfter says when to retry
+	KindTooLarge                     // a body or upload over its limit
+	KindUnsupported                  // a media type we do not accept
+)
+
+// FieldError names one bad input. Location is where the value came from,
+// like "body.password" or "query.status".
+type FieldError struct {
+	Location string
+	Message  string
+	Value    any
+}
+
+// Error is a client-safe error: its Message is written to the client.
+type Error struct {
+	Kind       Kind
+	Message    string
+	Fields     []FieldError
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Status is the HTTP status for the error's kind.
+func (e *Error) Status() int {
+	switch e.Kind {
+	case KindInvalid:
+		return http.StatusUnprocessableEntity
+	case KindNotFound:
+		return http.StatusNotFound
+	case KindConflict:
+		return http.StatusConflict
+	case KindUnauthorized:
+		return http.StatusUnauthorized
+	case KindForbidden:
+		return http.StatusForbidden
+	case KindRateLimited:
+		return http.StatusTooManyRequests
+	case KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case KindUnsupported:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusInternalServerError
+}
+
+// GetHeaders adds Retry-After to rate-limited answers (it satisfies Huma's
+// HeadersError without this package importing Huma).
+func (e *Error) GetHeaders() http.Header {
+	if e.Kind != KindRateLimited {
+		return nil
+	}
+	secs := int((e.RetryAfter + time.Second - 1) / time.Second)
+	return http.Header{"Retry-After": {strconv.Itoa(max(secs, 1))}}
+}
+
+// Invalid reports one bad field.
+func Invalid(location, message string) *Error {
+	return &Error{Kind: KindInvalid, Message: "validation failed", Fields: []FieldError{{Location: location, Message: message}}}
+}
+
+// InvalidFields reports several bad fields at once.
+func InvalidFields(fields ...FieldError) *Error {
+	return &Error{Kind: KindInvalid, Message: "validation failed", Fields: fields}
+}
+
+// NotFound reports a missing resource (or another user's).
+func NotFound(what string) *Error { return &Error{Kind: KindNotFound, Message: what + " not found"} }
+
+// Conflict reports a clash with stored state.
+func Conflict(message string) *Error { return &Error{Kind: KindConflict, Message: message} }
+
+// Unauthorized reports missing or bad credentials.
+func Unauthorized(message string) *Error { return &Error{Kind: KindUnauthorized, Message: message} }
+
+// Forbidden reports an action the caller may not take now.
+func Forbidden(message string) *Error { return &Error{Kind: KindForbidden, Message: message} }
+
+// RateLimited reports too many attempts.
+func RateLimited(message string, retryAfter time.Duration) *Error {
+	return &Error{Kind: KindRateLimited, Message: message, RetryAfter: retryAfter}
+}
+
+// As returns the *Error inside err, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,182 @@
+package auth
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"callboard/internal/apperr"
+)
+
+// BearerScheme is the OpenAPI security scheme of user routes.
+const BearerScheme = "bearer"
+
+// UserSecurity marks an operation as needing a user's access token.
+var UserSecurity = []map[string][]string{{BearerScheme: {}}}
+
+// ClientInfo fills a Client from the request; embed it in an operation's
+// input. The address is the one httpapi resolved (proxies honoured only when
+// trusted).
+type ClientInfo struct {
+	Client Client `json:"-"`
+}
+
+// Resolve implements huma.Resolver.
+func (c *ClientInfo) Resolve(ctx huma.Context) []error {
+	c.Client = Client{IP: hostOnly(ctx.RemoteAddr()), UserAgent: ctx.Header("User-Agent")}
+	return nil
+}
+
+func hostOnly(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the caller authenticated by Middleware. It panics
+// when called from an operation without UserSecurity: a wiring bug.
+func PrincipalFrom(ctx context.Context) Principal {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	if !ok {
+		panic("auth: operation without UserSecurity asked for the principal")
+	}
+	return p
+}
+
+// WithPrincipal returns ctx carrying p (for tests and internal callers).
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// Middleware authenticates every operation whose Security names the bearer
+// scheme and answers 401 (with WWW-Authenticate) otherwise.
+func Middleware(api huma.API, svc *Service) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		if !needsBearer(ctx.Operation()) {
+			next(ctx)
+			return
+		}
+		header := ctx.Header("Authorization")
+		scheme, token, _ := strings.Cut(header, " ")
+		var p Principal
+		var err error
+		if !strings.EqualFold(scheme, "Bearer") || token == "" {
+			err = errBadAccess
+		} else {
+			p, err = svc.Authenticate(ctx.Context(), strings.TrimSpace(token))
+		}
+		if err != nil {
+			ctx.SetHeader("WWW-Authenticate", `Bearer realm="callboard"`)
+			status := http.StatusInternalServerError
+			if e, ok := apperr.As(err); ok {
+				status = e.Status()
+			}
+			_ = huma.WriteErr(api, ctx, status, err.Error(), err)
+			return
+		}
+		next(huma.WithValue(ctx, principalKey{}, p))
+	}
+}
+
+func needsBearer(op *huma.Operation) bool {
+	for _, req := range op.Security {
+		if _, ok := req[BearerScheme]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+type registerInput struct {
+	ClientInfo
+	Body struct {
+		Email     string `json:"email" maxLength:"254" doc:"Used to sign in; unique, case-insensitive."`
+		Password  string `json:"password" maxLength:"1024" doc:"8–128 characters, hard to guess, not containing your name or email."`
+		FirstName string `json:"first_name" maxLength:"150"`
+		LastName  string `json:"last_name" maxLength:"150"`
+		Phone     string `json:"phone,omitempty" required:"false" maxLength:"64" doc:"Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani."`
+	}
+}
+
+type sessionOutput struct {
+	Body struct {
+		User User `json:"user"`
+		Tokens
+	}
+}
+
+type loginInput struct {
+	ClientInfo
+	Body struct {
+		Email    string `json:"email" maxLength:"254"`
+		Password string `json:"password" maxLength:"1024"`
+	}
+}
+
+type refreshInput struct {
+	ClientInfo
+	Body struct {
+		Refresh string `json:"refresh" minLength:"1" maxLength:"256"`
+	}
+}
+
+type tokensOutput struct {
+	Body Tokens
+}
+
+// Register adds the /api/auth/ operations to api.
+func Register(api huma.API, svc *Service) {
+	tags := []string{"Authentication"}
+	huma.Register(api, huma.Operation{
+		OperationID: "auth-register", Method: http.MethodPost, Path: "/api/auth/register/", Tags: tags,
+		Summary: "Create an account", DefaultStatus: http.StatusCreated, MaxBodyBytes: 16 << 10,
+		Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *registerInput) (*sessionOutput, error) {
+		u, tokens, err := svc.Register(ctx, NewUser{Email: in.Body.Email, Password: in.Body.Password,
+			FirstName: in.Body.FirstName, LastName: in.Body.LastName, Phone: in.Body.Phone}, in.Client)
+		if err != nil {
+			return nil, err
+		}
+		out := &sessionOutput{}
+		out.Body.User, out.Body.Tokens = u, tokens
+		return out, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "auth-login", Method: http.MethodPost, Path: "/api/auth/login/", Tags: tags,
+		Summary: "Sign in", MaxBodyBytes: 16 << 10,
+		Description: "Unknown email and wrong password get the same 401. Too many failures for an account or an address answer 429 with Retry-After.",
+		Errors:      []int{http.StatusUnauthorized, http.StatusTooManyRequests},
+	}, func(ctx context.Context, in *loginInput) (*sessionOutput, error) {
+		u, tokens, err := svc.Login(ctx, in.Body.Email, in.Body.Password, in.Client)
+		if err != nil {
+			return nil, err
+		}
+		out := &sessionOutput{}
+		out.Body.User, out.Body.Tokens = u, tokens
+		return out, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "auth-refresh", Method: http.MethodPost, Path: "/api/auth/refresh/", Tags: tags,
+		Summary: "Exchange a refresh token for a new pair", MaxBodyBytes: 4 << 10,
+		Description: "The presented refresh token stops working. Presenting an already-used one revokes its whole session.",
+		Errors:      []int{http.StatusUnauthorized},
+	}, func(ctx context.Context, in *refreshInput) (*tokensOutput, error) {
+		tokens, err := svc.Refresh(ctx, in.Body.Refresh, in.Client)
+		if err != nil {
+			return nil, err
+		}
+		return &tokensOutput{Body: tokens}, nil
+	})
+	huma.Register(api, huma.Operation{
+		OperationID: "auth-logout", Method: http.MethodPost, Path: "/api/auth/logout/", Tags: tags,
+		Summary: "Sign out (end the session of this refresh token)", DefaultStatus: http.StatusNoContent, MaxBodyBytes: 4 << 10,
+	}, func(ctx context.Context, in *refreshInput) (*struct{}, error) {
+		return nil, svc.Logout(ctx, in.Body.Refresh, in.Client)
+	})
+}

@@ -1,0 +1,14 @@
+package httpapi
+
+import (
+	"github.com/danielgtaylor/huma/v2"
+
+	"callboard/internal/account"
+	"callboard/internal/auth"
+)
+
+// registerRoutes is every capability's operations, in one list.
+func registerRoutes(api huma.API, cfg Config) {
+	auth.Register(api, cfg.Auth)
+	account.Register(api, cfg.Auth)
+}
