@@ -39,7 +39,17 @@ func problemFor(ctx huma.Context, status int, msg string, errs ...error) huma.St
 	se := huma.NewError(status, msg, errs...)
 	if m, ok := se.(*huma.ErrorModel); ok {
 		for _, d := range m.Errors {
-			if d != nil && (secretLocation(d.Location) || !scalar(d.Value)) {
+			if d == nil {
+				continue
+			}
+			// Huma reports a missing property at its parent; name the field itself.
+			if name, ok := strings.CutPrefix(d.Message, "expected required property "); ok {
+				if name, ok = strings.CutSuffix(name, " to be present"); ok {
+					d.Location += "." + name
+					d.Message = "is required"
+				}
+			}
+			if (secretLocation(d.Location) || !scalar(d.Value)) {
 				d.Value = nil
 			}
 		}

@@ -102,6 +102,22 @@ func admin() (*sql.DB, string, error) {
 // schema.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, PostgresSchemaURL(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// PostgresSchemaURL returns a connection URL confined to a new, empty schema
+// (dropped after the test), for tests that open the database themselves.
+func PostgresSchemaURL(t testing.TB) string {
+	t.Helper()
 	adm, base, err := admin()
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -109,11 +125,10 @@ func Postgres(t testing.TB) *store.DB {
 		}
 		t.Skipf("postgres unavailable (%v); set CALLBOARD_TEST_DATABASE_URL", err)
 	}
-	ctx := context.Background()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)
-	if _, err := adm.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+	if _, err := adm.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = adm.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
@@ -124,13 +139,5 @@ func Postgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(ctx, u.String(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return u.String()
 }
