@@ -1,0 +1,50 @@
+package auth_test
+
+import (
+	"testing"
+
+	"callboard/internal/apitest"
+	"callboard/internal/auth"
+	"callboard/internal/store"
+	"callboard/internal/storetest"
+)
+
+// eachDB runs a benchmark on SQLite and PostgreSQL.
+func eachDB(b *testing.B, fn func(b *testing.B, db *store.DB)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, storetest.SQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, storetest.Postgres(b)) })
+}
+
+// BenchmarkLogin is a full sign-in through the router with the production
+// argon2id cost (m=19 MiB, t=2, p=1): hashing dominates, by design.
+func BenchmarkLogin(b *testing.B) {
+	eachDB(b, func(b *testing.B, db *store.DB) {
+		s := apitest.New(b, db, func(c *auth.Config) { c.Argon2 = auth.DefaultArgon2 })
+		u := s.SignUp(b)
+		body := map[string]string{"email": u.Email, "password": apitest.StrongPassword}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if res := s.Do(b, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: body}); res.Status != 200 {
+				b.Fatalf("login: %d", res.Status)
+			}
+		}
+	})
+}
+
+// BenchmarkAuthenticatedGET is GET /api/dashboard/user/profile/ with a bearer
+// token: JWT verification, the session check and the profile query.
+func BenchmarkAuthenticatedGET(b *testing.B) {
+	eachDB(b, func(b *testing.B, db *store.DB) {
+		s := apitest.New(b, db)
+		u := s.SignUp(b)
+		req := apitest.Request{Method: "GET", Path: "/api/dashboard/user/profile/", Token: u.Access}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if res := s.Do(b, req); res.Status != 200 {
+				b.Fatalf("profile: %d", res.Status)
+			}
+		}
+	})
+}
