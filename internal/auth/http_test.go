@@ -331,3 +331,29 @@ func TestLoginUpgradesWeakHashes(t *testing.T) {
 		}
 	})
 }
+
+func TestResetPassword(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		ctx := context.Background()
+		if err := s.Auth.ResetPassword(ctx, u.UserID, "password", "password1", auth.Client{}); err == nil {
+			t.Fatal("weak password accepted")
+		}
+		if id, err := s.Auth.UserIDByEmail(ctx, strings.ToUpper(u.Email)); err != nil || id != u.UserID {
+			t.Fatalf("UserIDByEmail: %d %v", id, err)
+		}
+		if err := s.Auth.ResetPassword(ctx, u.UserID, "password", "amber-quartz-51-meadow", auth.Client{}); err != nil {
+			t.Fatal(err)
+		}
+		if st := s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/profile/", Token: u.Access}).Status; st != 401 {
+			t.Fatalf("old session after reset: %d", st)
+		}
+		login := func(pw string) int {
+			return s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: map[string]string{"email": u.Email, "password": pw}}).Status
+		}
+		if login(apitest.StrongPassword) != 401 || login("amber-quartz-51-meadow") != 200 {
+			t.Fatal("login does not follow the reset")
+		}
+	})
+}

@@ -523,3 +523,43 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// ResetPassword sets a new password for userID (checked against the policy)
+// and ends every session of the user. Errors: Invalid naming
+// location; NotFound.
+func (s *Service) ResetPassword(ctx context.Context, userID int64, location, password string, client Client) error {
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if perr := CheckPasswordPolicy(location, password, u.Email, u.FirstName, u.LastName); perr != nil {
+		return perr
+	}
+	hash, err := HashPassword(password, s.cfg.Argon2)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, store.Millis(now), userID); err != nil {
+			return fmt.Errorf("update password: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = 'password reset' WHERE user_id = $2 AND revoked_at IS NULL`,
+			store.Millis(now), userID); err != nil {
+			return fmt.Errorf("revoke sessions: %w", err)
+		}
+		return audit(ctx, tx, &userID, "password.reset", client, "", now)
+	})
+}
+
+// UserIDByEmail finds a live account by email. Errors: NotFound.
+func (s *Service) UserIDByEmail(ctx context.Context, email string) (int64, error) {
+	u, _, err := s.userByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, apperr.NotFound("user")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find user: %w", err)
+	}
+	return u.ID, nil
+}
