@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"callboard/internal/auth"
+	"callboard/internal/calls"
 	"callboard/internal/httpapi"
 	"callboard/internal/store"
 )
@@ -58,6 +59,7 @@ type app struct {
 	logger *slog.Logger
 	db     *store.DB
 	auth   *auth.Service
+	calls  *calls.Service
 }
 
 func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
@@ -82,7 +84,8 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, logger: logger, db: db, auth: authSvc}, nil
+	callsSvc := calls.NewService(db, calls.Config{PlatformKey: cfg.PlatformKey, Logger: logger})
+	return &app{cfg: cfg, logger: logger, db: db, auth: authSvc, calls: callsSvc}, nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -104,7 +107,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler := httpapi.New(httpapi.Config{
-		Logger: a.logger, DB: a.db, Auth: a.auth, Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version,
+		Logger: a.logger, DB: a.db, Auth: a.auth, Calls: a.calls, Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version,
 	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"callboard/internal/auth"
+	"callboard/internal/calls"
 	"callboard/internal/httpapi"
 	"callboard/internal/store"
 )
@@ -45,11 +46,15 @@ func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 type Server struct {
 	DB      *store.DB
 	Auth    *auth.Service
+	Calls   *calls.Service // its platform key is PlatformKey
 	Clock   *Clock
 	Handler http.Handler
 	// Client is the address every request claims to come from.
 	Client string
 }
+
+// PlatformKey is the platform key of every test server (X-Platform-Key).
+const PlatformKey = "test-platform-key-0123456789abcdef"
 
 // Option adjusts a Server's auth configuration.
 type Option func(*auth.Config)
@@ -66,11 +71,12 @@ func New(t testing.TB, db *store.DB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	callsSvc := calls.NewService(db, calls.Config{PlatformKey: PlatformKey, Now: clock.Now})
 	h := httpapi.New(httpapi.Config{
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), DB: db, Auth: svc,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), DB: db, Auth: svc, Calls: callsSvc,
 		Registry: prometheus.NewRegistry(), Version: "test",
 	})
-	return &Server{DB: db, Auth: svc, Clock: clock, Handler: h, Client: "192.0.2.10:5555"}
+	return &Server{DB: db, Auth: svc, Calls: callsSvc, Clock: clock, Handler: h, Client: "192.0.2.10:5555"}
 }
 
 // Response is a recorded answer.

@@ -17,7 +17,8 @@ import (
 )
 
 // maxRequestBody caps every request body; operations set tighter limits.
-const maxRequestBody = 8 << 20
+// The platform's call ingest (1000 calls with transcripts) needs the most.
+const maxRequestBody = 32 << 20
 
 // requestState travels in the request context: the id and logger for this
 // request, and the route the mux matched (filled in after routing).

@@ -5,10 +5,12 @@ import (
 
 	"callboard/internal/account"
 	"callboard/internal/auth"
+	"callboard/internal/calls"
 )
 
 // registerRoutes is every capability's operations, in one list.
 func registerRoutes(api huma.API, cfg Config) {
 	auth.Register(api, cfg.Auth)
 	account.Register(api, cfg.Auth)
+	calls.Register(api, cfg.Calls)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"callboard/internal/auth"
+	"callboard/internal/calls"
 	"callboard/internal/store"
 )
 
@@ -27,6 +28,7 @@ type Config struct {
 	Logger   *slog.Logger
 	DB       *store.DB
 	Auth     *auth.Service
+	Calls    *calls.Service       // the platform ingest and the call history
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
@@ -82,6 +84,8 @@ func newAPI(mux *http.ServeMux, version string) huma.API {
 	hc.OpenAPIPath = "/openapi"
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		auth.BearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+		calls.PlatformScheme: {Type: "apiKey", In: "header", Name: calls.PlatformHeader,
+			Description: "The platform key (CALLBOARD_PLATFORM_KEY); `Authorization: Bearer <key>` works too."},
 	}
 	return huma.NewAPI(hc, humago.NewAdapter(exactMux{mux}, ""))
 }

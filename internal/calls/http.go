@@ -1,0 +1,239 @@
+package calls
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"callboard/internal/apperr"
+	"callboard/internal/auth"
+)
+
+// PlatformScheme is the OpenAPI security scheme of the platform API: the
+// platform key in X-Platform-Key (or as "Authorization: Bearer <key>").
+const PlatformScheme = "platformKey"
+
+// PlatformHeader is the header that carries the platform key.
+const PlatformHeader = "X-Platform-Key"
+
+// PlatformSecurity marks an operation as needing the platform key.
+var PlatformSecurity = []map[string][]string{{PlatformScheme: {}}}
+
+// maxIngestBody bounds an ingest request: 1000 calls with transcripts.
+const maxIngestBody = 32 << 20
+
+type ingestInput struct {
+	Body struct {
+		Calls []IngestCall `json:"calls" minItems:"1" maxItems:"1000" doc:"1 to 1000 calls."`
+	}
+}
+
+type ingestOutput struct {
+	Body IngestSummary
+}
+
+// FilterParams are the history's filters, shared by the list and the export.
+type FilterParams struct {
+	Status      []string `query:"status,explode" doc:"One or several of queued, ringing, in-progress, completed, busy, failed, no-answer, canceled: repeat the parameter or separate with commas."`
+	Direction   string   `query:"direction" doc:"inbound or outbound."`
+	Agent       string   `query:"agent" doc:"An agent id (agent.id of a call)."`
+	DateFrom    string   `query:"date_from" doc:"First day (YYYY-MM-DD) in your timezone, inclusive."`
+	DateTo      string   `query:"date_to" doc:"Last day (YYYY-MM-DD) in your timezone, inclusive."`
+	Search      string   `query:"search" doc:"Words to find in the numbers, agent name, summary or transcript (prefix match; every word must match). Digits find a number by any part of it."`
+	EndReason   string   `query:"end_reason" doc:"Exactly as the platform reported it, like customer-ended."`
+	Sentiment   string   `query:"sentiment" doc:"positive, neutral or negative."`
+	MinDuration string   `query:"min_duration" doc:"Shortest duration, in seconds."`
+	MaxDuration string   `query:"max_duration" doc:"Longest duration, in seconds."`
+	Ordering    string   `query:"ordering" doc:"-started_at (default), started_at, duration, -duration, satisfaction, -satisfaction. Unrated calls sort as the lowest satisfaction."`
+}
+
+func (p *FilterParams) params() ListParams {
+	return ListParams{Status: p.Status, Direction: p.Direction, Agent: p.Agent, DateFrom: p.DateFrom, DateTo: p.DateTo,
+		Search: p.Search, EndReason: p.EndReason, Sentiment: p.Sentiment, MinDuration: p.MinDuration,
+		MaxDuration: p.MaxDuration, Ordering: p.Ordering}
+}
+
+// RequestURL captures the request's URL, to build next and previous links.
+type RequestURL struct {
+	URL url.URL `json:"-"`
+}
+
+// Resolve implements huma.Resolver.
+func (r *RequestURL) Resolve(ctx huma.Context) []error {
+	r.URL = ctx.URL()
+	return nil
+}
+
+type listInput struct {
+	RequestURL
+	Page     int    `query:"page" minimum:"1" doc:"Page number (default 1). Pages reach the first 1000 results; next carries a cursor for deeper pages."`
+	PageSize int    `query:"page_size" minimum:"1" maximum:"100" doc:"Results per page (default 20, at most 100)."`
+	Cursor   string `query:"cursor" maxLength:"200" doc:"Opaque position from next or previous: constant cost at any depth."`
+	FilterParams
+}
+
+// ListBody is a page of the history in the list envelope.
+type ListBody struct {
+	Count *int `json:"count" doc:"Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there)."`
+	// CountExact is false when count stopped at its cap.
+	CountExact bool       `json:"count_exact" doc:"Whether count is exact."`
+	Next       *string    `json:"next" doc:"The next page's URL (path and query), or null."`
+	Previous   *string    `json:"previous" doc:"The previous page's URL (path and query), or null."`
+	Results    []CallView `json:"results"`
+}
+
+type listOutput struct {
+	Body ListBody
+}
+
+type getInput struct {
+	ID int64 `path:"id" doc:"The call's id."`
+}
+
+type getOutput struct {
+	Body CallDetail
+}
+
+type exportInput struct {
+	FilterParams
+}
+
+// Register adds the calls operations to api: the platform's ingest and the
+// customer's history, detail and export.
+func Register(api huma.API, s *Service) {
+	huma.Register(api, huma.Operation{
+		OperationID: "platform-calls-ingest", Method: http.MethodPost, Path: "/api/platform/calls/",
+		Tags: []string{"Platform"}, Summary: "Report calls (create or update by external_id)",
+		Description: "For the calling platform, with the platform key (X-Platform-Key or Authorization: Bearer), never a user token. " +
+			"1 to 1000 calls per request, stored in one transaction; each call gets its own result by index, and a bad call does not block the others. " +
+			"Idempotent: the same report twice changes nothing. Statuses only move forward (queued < ringing < in-progress < finished); " +
+			"a report at least as far as the stored status overwrites the fields it carries, a stale one only fills empty fields, and no report erases a field.",
+		Security: PlatformSecurity, MaxBodyBytes: maxIngestBody,
+		Middlewares: huma.Middlewares{s.platformAuth(api)},
+		Errors:      []int{http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *ingestInput) (*ingestOutput, error) {
+		sum, err := s.Ingest(ctx, in.Body.Calls)
+		if err != nil {
+			return nil, err
+		}
+		return &ingestOutput{Body: sum}, nil
+	})
+
+	tags := []string{"Calls"}
+	huma.Register(api, huma.Operation{
+		OperationID: "calls-list", Method: http.MethodGet, Path: "/api/dashboard/user/calls/", Tags: tags,
+		Summary: "Your call history", Security: auth.UserSecurity,
+		Description: "Newest first unless ordering says otherwise. Invalid filters answer 422 naming the parameter. " +
+			"Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth.",
+		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
+		p := in.params()
+		p.Page, p.PageSize, p.Cursor = in.Page, in.PageSize, in.Cursor
+		page, err := s.List(ctx, auth.PrincipalFrom(ctx).UserID, p)
+		if err != nil {
+			return nil, err
+		}
+		out := &listOutput{Body: ListBody{Count: page.Count, CountExact: page.CountExact, Results: page.Results}}
+		link := func(param, value string) *string {
+			q := in.URL.Query()
+			q.Del("page")
+			q.Del("cursor")
+			q.Set(param, value)
+			u := in.URL.Path + "?" + q.Encode()
+			return &u
+		}
+		if page.NextCursor != "" {
+			out.Body.Next = link("cursor", page.NextCursor)
+		}
+		switch {
+		case page.PrevCursor != "":
+			out.Body.Previous = link("cursor", page.PrevCursor)
+		case page.PrevPage > 0:
+			out.Body.Previous = link("page", strconv.Itoa(page.PrevPage))
+		}
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "calls-export", Method: http.MethodGet, Path: "/api/dashboard/user/calls/export/", Tags: tags,
+		Summary: "Your call history as CSV", Security: auth.UserSecurity,
+		Description: "The filtered history (same filters and ordering as the list, all pages) as a CSV download, streamed. " +
+			"Times are in your timezone; cells that a spreadsheet would run as a formula are prefixed with a single quote.",
+		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+		Responses: map[string]*huma.Response{"200": {
+			Description: "CSV with a header row",
+			Headers:     map[string]*huma.Param{"Content-Disposition": {Schema: &huma.Schema{Type: "string"}, Description: `attachment; filename="calls-YYYYMMDD.csv"`}},
+			Content:     map[string]*huma.MediaType{"text/csv": {Schema: &huma.Schema{Type: "string"}}},
+		}},
+	}, func(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
+		userID := auth.PrincipalFrom(ctx).UserID
+		exp, err := s.NewExport(ctx, userID, in.params())
+		if err != nil {
+			return nil, err
+		}
+		return &huma.StreamResponse{Body: func(hc huma.Context) {
+			hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
+			hc.SetHeader("Content-Disposition", `attachment; filename="`+exp.Filename+`"`)
+			w := hc.BodyWriter()
+			flush := func() {
+				if f, ok := w.(http.Flusher); ok {
+					f.Flush()
+				}
+			}
+			if err := exp.WriteCSV(hc.Context(), w, flush); err != nil {
+				// The answer has started: all that is left is to cut the
+				// connection so the client sees an incomplete download.
+				s.logger.ErrorContext(hc.Context(), "export calls", "user_id", userID, "err", err)
+				panic(http.ErrAbortHandler)
+			}
+		}}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "calls-get", Method: http.MethodGet, Path: "/api/dashboard/user/calls/{id}/", Tags: tags,
+		Summary: "One of your calls", Security: auth.UserSecurity,
+		Errors: []int{http.StatusUnauthorized, http.StatusNotFound},
+	}, func(ctx context.Context, in *getInput) (*getOutput, error) {
+		d, err := s.Get(ctx, auth.PrincipalFrom(ctx).UserID, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &getOutput{Body: d}, nil
+	})
+}
+
+// platformAuth admits a request carrying the platform key, before its body
+// is read. Keys are compared as SHA-256 digests in constant time, so
+// neither their content nor their length leaks. With no key configured the
+// platform API is disabled and every request is refused.
+func (s *Service) platformAuth(api huma.API) func(huma.Context, func(huma.Context)) {
+	want := sha256.Sum256(s.platformKey)
+	return func(ctx huma.Context, next func(huma.Context)) {
+		presented := ctx.Header(PlatformHeader)
+		if presented == "" {
+			if scheme, token, ok := strings.Cut(ctx.Header("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+				presented = strings.TrimSpace(token)
+			}
+		}
+		got := sha256.Sum256([]byte(presented))
+		var err *apperr.Error
+		switch {
+		case len(s.platformKey) == 0:
+			err = apperr.Unauthorized("the platform API is disabled: no platform key is configured")
+		case presented == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1:
+			err = apperr.Unauthorized("a valid platform key is required")
+		}
+		if err != nil {
+			ctx.SetHeader("WWW-Authenticate", `Bearer realm="callboard-platform"`)
+			_ = huma.WriteErr(api, ctx, err.Status(), err.Message, err)
+			return
+		}
+		next(ctx)
+	}
+}
