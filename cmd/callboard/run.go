@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"callboard/internal/account"
 	"callboard/internal/auth"
+	"callboard/internal/blob"
 	"callboard/internal/calls"
 	"callboard/internal/httpapi"
 	"callboard/internal/store"
@@ -106,8 +109,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "media"))
+	if err != nil {
+		return err
+	}
+	accountSvc := account.NewService(account.Config{DB: a.db, Users: a.auth, Blobs: blobs, Logger: a.logger})
 	handler := httpapi.New(httpapi.Config{
-		Logger: a.logger, DB: a.db, Auth: a.auth, Calls: a.calls, Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version,
+		Logger: a.logger, DB: a.db, Auth: a.auth, Account: accountSvc, Calls: a.calls, Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version,
 	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"callboard/internal/account"
 	"callboard/internal/auth"
+	"callboard/internal/blob"
 	"callboard/internal/calls"
 	"callboard/internal/httpapi"
 	"callboard/internal/store"
@@ -46,6 +49,7 @@ func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.
 type Server struct {
 	DB      *store.DB
 	Auth    *auth.Service
+	Account *account.Service
 	Calls   *calls.Service // its platform key is PlatformKey
 	Clock   *Clock
 	Handler http.Handler
@@ -72,11 +76,16 @@ func New(t testing.TB, db *store.DB, opts ...Option) *Server {
 		t.Fatal(err)
 	}
 	callsSvc := calls.NewService(db, calls.Config{PlatformKey: PlatformKey, Now: clock.Now})
+	blobs, err := blob.NewDir(filepath.Join(t.TempDir(), "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accountSvc := account.NewService(account.Config{DB: db, Users: svc, Blobs: blobs, Now: clock.Now})
 	h := httpapi.New(httpapi.Config{
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), DB: db, Auth: svc, Calls: callsSvc,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), DB: db, Auth: svc, Account: accountSvc, Calls: callsSvc,
 		Registry: prometheus.NewRegistry(), Version: "test",
 	})
-	return &Server{DB: db, Auth: svc, Calls: callsSvc, Clock: clock, Handler: h, Client: "192.0.2.10:5555"}
+	return &Server{DB: db, Auth: svc, Account: accountSvc, Calls: callsSvc, Clock: clock, Handler: h, Client: "192.0.2.10:5555"}
 }
 
 // Response is a recorded answer.

@@ -11,6 +11,6 @@ import (
 // registerRoutes is every capability's operations, in one list.
 func registerRoutes(api huma.API, cfg Config) {
 	auth.Register(api, cfg.Auth)
-	account.Register(api, cfg.Auth)
+	account.Register(api, cfg.Account)
 	calls.Register(api, cfg.Calls)
 }

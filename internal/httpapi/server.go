@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"callboard/internal/account"
 	"callboard/internal/auth"
 	"callboard/internal/calls"
 	"callboard/internal/store"
@@ -28,6 +29,7 @@ type Config struct {
 	Logger   *slog.Logger
 	DB       *store.DB
 	Auth     *auth.Service
+	Account  *account.Service     // profile, settings, preferences and avatar
 	Calls    *calls.Service       // the platform ingest and the call history
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.

@@ -1,0 +1,132 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+	_ "time/tzdata" // timezones must not depend on the host's zoneinfo files
+
+	"callboard/internal/apperr"
+	"callboard/internal/auth"
+	"callboard/internal/blob"
+	"callboard/internal/store"
+)
+
+// Config is what a Service is built from.
+type Config struct {
+	DB    *store.DB
+	Users *auth.Service // reads accounts as the API shows them
+	Blobs blob.Store    // avatar files
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Logger records problems that do not fail a request (a stale avatar
+	// file that could not be deleted); discarded when nil.
+	Logger *slog.Logger
+	// MaxConcurrentDecodes bounds how many avatar uploads are decoded at
+	// once: a decode of a large photo holds up to ~160 MB. Default 2.
+	MaxConcurrentDecodes int
+}
+
+// Service is what a signed-in user configures about themselves: profile,
+// settings, preferences and avatar.
+type Service struct {
+	db     *store.DB
+	users  *auth.Service
+	blobs  blob.Store
+	now    func() time.Time
+	logger *slog.Logger
+	// decodeSlots is a semaphore over avatar decodes.
+	decodeSlots chan struct{}
+	avatarRules avatarRules
+
+	zonesMu sync.Mutex
+	zones   map[string]*time.Location
+
+	// OnTimezoneChange, when set, runs after a preferences update that
+	// changed the user's effective timezone has committed (statistics kept
+	// per local day rebuild from it). It runs in the request; keep it short
+	// or hand the work off. Set it before serving.
+	OnTimezoneChange func(ctx context.Context, userID int64, loc *time.Location)
+}
+
+// NewService returns a Service.
+func NewService(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.MaxConcurrentDecodes <= 0 {
+		cfg.MaxConcurrentDecodes = 2
+	}
+	return &Service{
+		db: cfg.DB, users: cfg.Users, blobs: cfg.Blobs, now: cfg.Now, logger: cfg.Logger,
+		decodeSlots: make(chan struct{}, cfg.MaxConcurrentDecodes),
+		avatarRules: defaultAvatarRules,
+		zones:       map[string]*time.Location{},
+	}
+}
+
+// forUpdate locks the selected row until commit on PostgreSQL. SQLite
+// needs no clause: Tx takes the database's write lock at BEGIN.
+func (s *Service) forUpdate() string {
+	if s.db.Dialect == store.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+var errUserGone = apperr.NotFound("user")
+
+// ensureRow makes sure the per-user row of table exists, so that it can be
+// locked and updated; it checks the account is live first. Errors: NotFound.
+func (s *Service) ensureRow(ctx context.Context, tx *sql.Tx, table string, userID int64) error {
+	if err := lockLiveUser(ctx, tx, userID, s.forUpdate()); err != nil {
+		return err
+	}
+	// table is one of this package's constants, never input.
+	_, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (user_id, updated_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`,
+		userID, store.Millis(s.now()))
+	if err != nil {
+		return fmt.Errorf("create %s row: %w", table, err)
+	}
+	return nil
+}
+
+// lockLiveUser checks that the account exists and is not deleted, locking
+// its row (on PostgreSQL) so a concurrent deletion waits for this change.
+// Errors: NotFound.
+func lockLiveUser(ctx context.Context, tx *sql.Tx, userID int64, forUpdate string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL`+forUpdate, userID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errUserGone
+	}
+	if err != nil {
+		return fmt.Errorf("check user: %w", err)
+	}
+	return nil
+}
+
+// zone returns the named location, UTC when it cannot be loaded. Loaded
+// zones are kept: there are a few hundred at most.
+func (s *Service) zone(name string) *time.Location {
+	s.zonesMu.Lock()
+	defer s.zonesMu.Unlock()
+	if loc, ok := s.zones[name]; ok {
+		return loc
+	}
+	loc, err := loadZone(name)
+	if err != nil {
+		s.logger.Warn("stored timezone no longer loads; using UTC", "timezone", name, "err", err)
+		loc = time.UTC
+	}
+	s.zones[name] = loc
+	return loc
+}
