@@ -142,17 +142,16 @@ func readAvatarUpload(contentType string, body io.Reader, maxBytes int64) ([]byt
 		if err != nil {
 			return nil, bodyReadError(err)
 		}
+		// Refusals return without Part.Close, which would read the rest of
+		// the part: the unread body is left to the server to discard.
 		name := part.FormName()
 		switch {
 		case name != "avatar":
-			part.Close()
 			return nil, apperr.Invalid("body", fmt.Sprintf("unexpected form field %q: send only avatar", truncateValue(name)))
 		case data != nil:
-			part.Close()
 			return nil, apperr.Invalid("body.avatar", "send one file only")
 		}
 		data, err = io.ReadAll(io.LimitReader(part, maxBytes+1))
-		part.Close()
 		if err != nil {
 			return nil, bodyReadError(err)
 		}
