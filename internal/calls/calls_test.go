@@ -485,7 +485,9 @@ func TestList(t *testing.T) {
 			{"search=DELIVE", 20, nil},
 			{"search=appointment+number", 20, nil},
 			{"search=Bilal", 20, nil},
-			{"search=0012%2000042", 1, nil}, // part of +92 300 12 00042
+			{"search=300%201200042", 1, nil}, // +92 300 1200042 without its country code
+			{"search=1200042", 1, nil},       // its local part
+			{"search=0042", 1, nil},          // its last four digits
 			{"search=%2B923001200042", 1, nil},
 			{"search=nonexistentword", 0, nil},
 			{"ordering=started_at", 60, func(l listed) bool { return l.Results[0].ExternalID == "u-000" }},

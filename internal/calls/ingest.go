@@ -3,6 +3,7 @@ package calls
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -147,7 +148,7 @@ func (s *Service) Ingest(ctx context.Context, batch []IngestCall) (IngestSummary
 				events = append(events, *ev)
 			}
 		}
-		return nil
+		return b.writeSearch(ctx)
 	})
 	if err != nil {
 		return IngestSummary{}, err
@@ -371,6 +372,9 @@ type batch struct {
 	calls        map[string]*Call // by external id; updated as the batch goes
 	agents       map[agentKey]*agentRow
 	stmts        map[string]*sql.Stmt
+	// SQLite's search index changes, written at the end (see writeSearch).
+	searchDeletes []int64
+	searchRows    [][4]any // rowid, numbers, summary, transcript
 }
 
 type agentKey struct {
@@ -387,8 +391,8 @@ type agentRow struct {
 func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now time.Time) (*batch, error) {
 	b := &batch{s: s, tx: tx, now: now, usersByID: map[int64]bool{}, usersByEmail: map[string]int64{},
 		calls: map[string]*Call{}, agents: map[agentKey]*agentRow{}, stmts: map[string]*sql.Stmt{}}
-	var ids []any
-	var emails, externals, agentExternals []any
+	var ids []int64
+	var emails, externals, agentExternals []string
 	for i := range in {
 		p := &in[i]
 		if len(p.problems) > 0 {
@@ -404,8 +408,15 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 			agentExternals = append(agentExternals, p.agent.ExternalID)
 		}
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	slices.Sort(emails)
+	emails = slices.Compact(emails)
+	slices.Sort(agentExternals)
+	agentExternals = slices.Compact(agentExternals)
 	if len(ids) > 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE deleted_at IS NULL AND id IN (`+placeholders(1, len(ids))+`)`, ids...)
+		in, arg := inList(s, ids)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE deleted_at IS NULL AND id `+in, arg)
 		if err != nil {
 			return nil, fmt.Errorf("load users: %w", err)
 		}
@@ -422,7 +433,8 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 		}
 	}
 	if len(emails) > 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE deleted_at IS NULL AND email IN (`+placeholders(1, len(emails))+`)`, emails...)
+		in, arg := inList(s, emails)
+		rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE deleted_at IS NULL AND email `+in, arg)
 		if err != nil {
 			return nil, fmt.Errorf("load users by email: %w", err)
 		}
@@ -440,7 +452,8 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 		}
 	}
 	if len(externals) > 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls c WHERE c.external_id IN (`+placeholders(1, len(externals))+`)`, externals...)
+		in, arg := inList(s, externals)
+		rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls c WHERE c.external_id `+in, arg)
 		if err != nil {
 			return nil, fmt.Errorf("load calls: %w", err)
 		}
@@ -459,8 +472,8 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 	if len(agentExternals) > 0 {
 		// The batch's agents by external id only (agents of other users with
 		// the same external id come along and are told apart by user below).
-		rows, err := tx.QueryContext(ctx, `SELECT id, user_id, external_id, name, voice FROM agents WHERE external_id IN (`+
-			placeholders(1, len(agentExternals))+`)`, agentExternals...)
+		in, arg := inList(s, agentExternals)
+		rows, err := tx.QueryContext(ctx, `SELECT id, user_id, external_id, name, voice FROM agents WHERE external_id `+in, arg)
 		if err != nil {
 			return nil, fmt.Errorf("load agents: %w", err)
 		}
@@ -478,6 +491,18 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 		}
 	}
 	return b, nil
+}
+
+// inList is "IN (…)" over values as one argument: a JSON array on SQLite
+// (binding a thousand numbered parameters one by one is slow there), an
+// array on PostgreSQL. The values are plain strings or numbers, so encoding
+// cannot fail.
+func inList[T string | int64](s *Service, values []T) (string, any) {
+	if s.db.Dialect == store.Postgres {
+		return "= ANY($1)", values
+	}
+	raw, _ := json.Marshal(values)
+	return "IN (SELECT value FROM json_each($1))", string(raw)
 }
 
 func closeRows(rows *sql.Rows) error {
@@ -721,12 +746,26 @@ func (b *batch) write(ctx context.Context, old, next *Call) error {
 			q = strings.Replace(q, ") RETURNING", ", to_tsvector('simple', $22)) RETURNING", 1)
 			args = append(args, searchText(next))
 		}
+		if !pg {
+			// No RETURNING: Exec and LastInsertId cost less per row on SQLite.
+			q = strings.TrimSuffix(q, " RETURNING id")
+		}
 		st, err := b.stmt(ctx, q)
 		if err != nil {
 			return err
 		}
-		if err := st.QueryRowContext(ctx, args...).Scan(&next.ID); err != nil {
-			return fmt.Errorf("insert call: %w", err)
+		if pg {
+			if err := st.QueryRowContext(ctx, args...).Scan(&next.ID); err != nil {
+				return fmt.Errorf("insert call: %w", err)
+			}
+		} else {
+			res, err := st.ExecContext(ctx, args...)
+			if err != nil {
+				return fmt.Errorf("insert call: %w", err)
+			}
+			if next.ID, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("insert call: %w", err)
+			}
 		}
 	} else {
 		next.ID = old.ID
@@ -757,20 +796,38 @@ func (b *batch) write(ctx context.Context, old, next *Call) error {
 		return nil
 	}
 	if old != nil {
-		st, err := b.stmt(ctx, `DELETE FROM calls_fts WHERE rowid = $1`)
-		if err != nil {
-			return err
+		b.searchDeletes = append(b.searchDeletes, next.ID)
+	}
+	b.searchRows = append(b.searchRows, [4]any{next.ID, numberTerms(next.FromNumber, next.ToNumber), next.Summary, next.Transcript})
+	return nil
+}
+
+// writeSearch updates SQLite's full-text index for the batch with two
+// statements at its end. FTS5 flushes its pending terms into a new segment
+// whenever another statement opens a savepoint, so writing the index row by
+// row, between the calls' own statements, would make one tiny segment per
+// call and spend most of the batch merging them.
+func (b *batch) writeSearch(ctx context.Context) error {
+	if len(b.searchDeletes) > 0 {
+		ids := make([]any, len(b.searchDeletes))
+		for i, id := range b.searchDeletes {
+			ids[i] = id
 		}
-		if _, err := st.ExecContext(ctx, next.ID); err != nil {
-			return fmt.Errorf("delete search row: %w", err)
+		if _, err := b.tx.ExecContext(ctx, `DELETE FROM calls_fts WHERE rowid IN (`+placeholders(1, len(ids))+`)`, ids...); err != nil {
+			return fmt.Errorf("delete search rows: %w", err)
 		}
 	}
-	st, err := b.stmt(ctx, `INSERT INTO calls_fts (rowid, numbers, summary, transcript) VALUES ($1, $2, $3, $4)`)
+	if len(b.searchRows) == 0 {
+		return nil
+	}
+	rows, err := json.Marshal(b.searchRows)
 	if err != nil {
-		return err
+		return fmt.Errorf("encode search rows: %w", err)
 	}
-	if _, err := st.ExecContext(ctx, next.ID, numberTerms(next.FromNumber, next.ToNumber), next.Summary, next.Transcript); err != nil {
-		return fmt.Errorf("insert search row: %w", err)
+	_, err = b.tx.ExecContext(ctx, `INSERT INTO calls_fts (rowid, numbers, summary, transcript)
+		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each($1)`, string(rows))
+	if err != nil {
+		return fmt.Errorf("insert search rows: %w", err)
 	}
 	return nil
 }
@@ -780,23 +837,27 @@ func searchText(c *Call) string {
 	return numberTerms(c.FromNumber, c.ToNumber) + "\n" + c.Summary + "\n" + c.Transcript
 }
 
-// numberTerms makes every suffix (3 digits or longer) of each number's
-// digits a search term, so a prefix query finds a number by any part of it:
-// "4567" finds +92 300 1234567 through the term "4567".
+// numberTerms makes search terms of each number's digits: all of them and
+// the last 10, 7 and 4, so a prefix query finds a number by its start, its
+// national part (without country code), its local part or its last four
+// digits: "4567" and "300123" both find +92 300 1234567. (Every suffix
+// would find any part of it, but costs a term per digit in the index.)
 func numberTerms(numbers ...string) string {
 	var sb strings.Builder
 	for _, n := range numbers {
 		digits := onlyDigits(n)
-		if len(digits) < 3 {
-			if digits != "" {
-				sb.WriteString(digits)
-				sb.WriteByte(' ')
+		last := ""
+		for _, keep := range []int{len(digits), 10, 7, 4} {
+			if keep > len(digits) || keep <= 0 {
+				continue
 			}
-			continue
-		}
-		for i := 0; i+3 <= len(digits); i++ {
-			sb.WriteString(digits[i:])
+			term := digits[len(digits)-keep:]
+			if term == last {
+				continue
+			}
+			sb.WriteString(term)
 			sb.WriteByte(' ')
+			last = term
 		}
 	}
 	return sb.String()

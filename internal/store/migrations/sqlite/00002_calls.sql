@@ -58,7 +58,7 @@ CREATE INDEX calls_user_satisfaction ON calls (user_id, satisfaction, id);
 -- so a prefix query finds a number by any part of it.
 CREATE VIRTUAL TABLE calls_fts USING fts5 (
     numbers, summary, transcript,
-    content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+    content = '', contentless_delete = 1, detail = none, tokenize = 'unicode61 remove_diacritics 2'
 );
 
 -- +goose Down

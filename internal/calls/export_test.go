@@ -1,0 +1,8 @@
+package calls
+
+// CursorAfter is the history cursor (newest first) that continues after the
+// call with the given started_at (Unix ms) and id: benchmarks use it to
+// start deep in a history without paging there.
+func CursorAfter(startedAt, id int64) string {
+	return cursor{order: "-started_at", value: startedAt, id: id}.encode()
+}
