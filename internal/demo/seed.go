@@ -1,0 +1,111 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"callboard/internal/account"
+	"callboard/internal/apperr"
+	"callboard/internal/auth"
+	"callboard/internal/calls"
+)
+
+// Email is the demo account's sign-in.
+const Email = "demo@example.com"
+
+// Services are what seeding goes through: the same rules as the API.
+type Services struct {
+	Auth    *auth.Service
+	Account *account.Service
+	Calls   *calls.Service
+	Now     func() time.Time
+}
+
+// Login is the demo account's credentials.
+type Login struct {
+	Email    string
+	Password string
+	Created  bool // false when the account existed and only got a new password
+}
+
+// Seed creates the demo account, a business in Lahore with six AI agents and
+// 90 days of calls, or, when it exists, gives it a new password (ending its
+// sessions). The password is random: a demo on a reachable server must not
+// have a guessable login.
+func Seed(ctx context.Context, s Services) (Login, error) {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	login := Login{Email: Email, Password: randomPassphrase()}
+	client := auth.Client{IP: "cli", UserAgent: "callboard demo"}
+	id, err := s.Auth.UserIDByEmail(ctx, Email)
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
+		u, err := s.Auth.CreateUser(ctx, auth.NewUser{Email: Email, Password: login.Password,
+			FirstName: "Ayesha", LastName: "Khan", Phone: "+92 300 1234567"}, client)
+		if err != nil {
+			return Login{}, fmt.Errorf("create demo user: %w", err)
+		}
+		login.Created = true
+		return login, fill(ctx, s, u.ID)
+	}
+	if err != nil {
+		return Login{}, err
+	}
+	if err := s.Auth.ResetPassword(ctx, id, "password", login.Password, client); err != nil {
+		return Login{}, fmt.Errorf("reset demo password: %w", err)
+	}
+	return login, nil
+}
+
+// fill gives the new demo account its preferences, settings and calls.
+func fill(ctx context.Context, s Services, userID int64) error {
+	if _, err := s.Account.UpdatePreferences(ctx, userID, account.PreferencesPatch{
+		Timezone: account.Some("Asia/Karachi"),
+	}); err != nil {
+		return fmt.Errorf("demo preferences: %w", err)
+	}
+	if _, err := s.Account.UpdateSettings(ctx, userID, account.SettingsPatch{
+		Privacy: account.Some(account.PrivacySettingsPatch{RecordingConsent: account.Some(true)}),
+	}); err != nil {
+		return fmt.Errorf("demo settings: %w", err)
+	}
+	now := s.Now()
+	g := NewGenerator(2026, fmt.Sprintf("demo-%d", userID))
+	var batch []calls.IngestCall
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		sum, err := s.Calls.Ingest(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("demo calls: %w", err)
+		}
+		if sum.Failed > 0 {
+			return errors.New("demo calls: the generator made calls ingest refuses")
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for day := now.AddDate(0, 0, -89); !day.After(now); day = day.AddDate(0, 0, 1) {
+		batch = append(batch, g.Day(userID, len(Agents), day, 28, now)...)
+		if len(batch) >= 500 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// randomPassphrase makes a strong, typeable password: four words and a number.
+func randomPassphrase() string {
+	words := []string{"amber", "lantern", "orbit", "meadow", "quartz", "harbor", "saffron", "monsoon", "indus", "cedar",
+		"falcon", "jasmine", "copper", "willow", "karakoram", "lotus", "ember", "glacier", "mango", "violet"}
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%s-%s-%s-%02d", words[int(b[0])%len(words)], words[int(b[1])%len(words)],
+		words[int(b[2])%len(words)], words[int(b[3])%len(words)], int(b[4])%100)
+}

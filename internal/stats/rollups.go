@@ -1,0 +1,309 @@
+// Package stats keeps per-user, per-day call rollups exact as calls arrive
+// and builds the dashboard overview from them, so the overview costs
+// O(days × agents), never O(calls).
+package stats
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"callboard/internal/calls"
+	"callboard/internal/store"
+)
+
+// counts are the additive statistics of a set of calls.
+type counts struct {
+	Total, Completed, Failed, Busy, NoAnswer, Canceled int64
+	DurationSeconds, Timed                             int64 // Timed: calls with a known duration
+	SatisfactionSum, Rated                             int64 // Rated: calls with a satisfaction score
+}
+
+func (c *counts) add(o counts, sign int64) {
+	c.Total += sign * o.Total
+	c.Completed += sign * o.Completed
+	c.Failed += sign * o.Failed
+	c.Busy += sign * o.Busy
+	c.NoAnswer += sign * o.NoAnswer
+	c.Canceled += sign * o.Canceled
+	c.DurationSeconds += sign * o.DurationSeconds
+	c.Timed += sign * o.Timed
+	c.SatisfactionSum += sign * o.SatisfactionSum
+	c.Rated += sign * o.Rated
+}
+
+func (c counts) zero() bool { return c == counts{} }
+
+// finished is every call that ended: completed, busy, failed, no-answer, canceled.
+func (c counts) finished() int64 { return c.Completed + c.Failed + c.Busy + c.NoAnswer + c.Canceled }
+
+// contribution is what one call adds to its day.
+func contribution(c *calls.Call) counts {
+	n := counts{Total: 1}
+	switch c.Status {
+	case calls.StatusCompleted:
+		n.Completed = 1
+	case calls.StatusFailed:
+		n.Failed = 1
+	case calls.StatusBusy:
+		n.Busy = 1
+	case calls.StatusNoAnswer:
+		n.NoAnswer = 1
+	case calls.StatusCanceled:
+		n.Canceled = 1
+	}
+	if c.DurationSeconds > 0 {
+		n.DurationSeconds, n.Timed = int64(c.DurationSeconds), 1
+	}
+	if c.Satisfaction > 0 {
+		n.SatisfactionSum, n.Rated = int64(c.Satisfaction), 1
+	}
+	return n
+}
+
+// rowKey names one rollup row.
+type rowKey struct {
+	userID  int64
+	day     int // YYYYMMDD, user-local
+	agentID int64
+}
+
+// dayKey is t's date in loc as YYYYMMDD.
+func dayKey(t time.Time, loc *time.Location) int {
+	y, m, d := t.In(loc).Date()
+	return y*10000 + int(m)*100 + d
+}
+
+func keyOf(c *calls.Call, loc *time.Location) rowKey {
+	k := rowKey{userID: c.UserID, day: dayKey(c.StartedAt, loc)}
+	if c.AgentID != nil {
+		k.agentID = *c.AgentID
+	}
+	return k
+}
+
+// Rollups keeps call_rollups exact. It is the calls service's TxObserver.
+type Rollups struct {
+	db  *store.DB
+	now func() time.Time
+
+	// zones caches, for the transaction being observed, the rollup
+	// timezone of each user (read once per transaction and user, under a
+	// share lock on PostgreSQL so a concurrent rebuild cannot interleave).
+	mu     sync.Mutex
+	zoneTx *sql.Tx
+	zones  map[int64]*time.Location
+}
+
+// NewRollups returns the rollup keeper over db.
+func NewRollups(db *store.DB, now func() time.Time) *Rollups {
+	if now == nil {
+		now = time.Now
+	}
+	return &Rollups{db: db, now: now}
+}
+
+// CallChanged implements calls.TxObserver: it subtracts the call's old
+// contribution (status, day, agent, duration, satisfaction) and adds the
+// new one, in the ingest transaction.
+func (r *Rollups) CallChanged(ctx context.Context, tx *sql.Tx, before, after *calls.Call) error {
+	loc, err := r.zoneFor(ctx, tx, after.UserID)
+	if err != nil {
+		return err
+	}
+	deltas := map[rowKey]counts{}
+	if before != nil {
+		d := deltas[keyOf(before, loc)]
+		d.add(contribution(before), -1)
+		deltas[keyOf(before, loc)] = d
+	}
+	d := deltas[keyOf(after, loc)]
+	d.add(contribution(after), 1)
+	deltas[keyOf(after, loc)] = d
+	return applyDeltas(ctx, tx, deltas)
+}
+
+func (r *Rollups) zoneFor(ctx context.Context, tx *sql.Tx, userID int64) (*time.Location, error) {
+	r.mu.Lock()
+	if r.zoneTx == tx {
+		if loc, ok := r.zones[userID]; ok {
+			r.mu.Unlock()
+			return loc, nil
+		}
+	}
+	r.mu.Unlock()
+	loc, err := lockZone(ctx, tx, r.db.Dialect, userID, r.now())
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.zoneTx != tx {
+		r.zoneTx, r.zones = tx, map[int64]*time.Location{}
+	}
+	r.zones[userID] = loc
+	r.mu.Unlock()
+	return loc, nil
+}
+
+// lockZone returns the timezone userID's rollups are kept in (UTC for a
+// user without rollups yet, recorded as such) and, on PostgreSQL, holds a
+// share lock on it until tx ends: a rebuild takes the row exclusively, so
+// rollups are never updated in one timezone while rebuilt in another.
+func lockZone(ctx context.Context, tx *sql.Tx, dialect store.Dialect, userID int64, now time.Time) (*time.Location, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO stats_zones (user_id, timezone, rebuilt_at) VALUES ($1, 'UTC', $2)
+		ON CONFLICT (user_id) DO NOTHING`, userID, store.Millis(now)); err != nil {
+		return nil, fmt.Errorf("record stats zone: %w", err)
+	}
+	q := `SELECT timezone FROM stats_zones WHERE user_id = $1`
+	if dialect == store.Postgres {
+		q += ` FOR SHARE`
+	}
+	var name string
+	if err := tx.QueryRowContext(ctx, q, userID).Scan(&name); err != nil {
+		return nil, fmt.Errorf("read stats zone: %w", err)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("stats zone %q: %w", name, err)
+	}
+	return loc, nil
+}
+
+const rollupColumns = `total_calls, completed_calls, failed_calls, busy_calls, no_answer_calls, canceled_calls,
+	duration_seconds, timed_calls, satisfaction_sum, rated_calls`
+
+func (c counts) values() []any {
+	return []any{c.Total, c.Completed, c.Failed, c.Busy, c.NoAnswer, c.Canceled, c.DurationSeconds, c.Timed, c.SatisfactionSum, c.Rated}
+}
+
+func (c *counts) scanDest() []any {
+	return []any{&c.Total, &c.Completed, &c.Failed, &c.Busy, &c.NoAnswer, &c.Canceled, &c.DurationSeconds, &c.Timed, &c.SatisfactionSum, &c.Rated}
+}
+
+// applyDeltas adds each delta to its rollup row, creating rows as needed.
+func applyDeltas(ctx context.Context, tx *sql.Tx, deltas map[rowKey]counts) error {
+	for k, d := range deltas {
+		if d.zero() {
+			continue
+		}
+		args := append([]any{k.userID, k.day, k.agentID}, d.values()...)
+		if _, err := tx.ExecContext(ctx, upsertRollup, args...); err != nil {
+			return fmt.Errorf("update rollup: %w", err)
+		}
+	}
+	return nil
+}
+
+var upsertRollup = func() string {
+	cols := strings.Split(strings.Join(strings.Fields(rollupColumns), ""), ",")
+	var ph, set []string
+	for i, c := range cols {
+		ph = append(ph, fmt.Sprintf("$%d", i+4))
+		set = append(set, fmt.Sprintf("%s = call_rollups.%s + excluded.%s", c, c, c))
+	}
+	return `INSERT INTO call_rollups (user_id, day, agent_id, ` + strings.Join(cols, ", ") + `) VALUES ($1, $2, $3, ` +
+		strings.Join(ph, ", ") + `) ON CONFLICT (user_id, day, agent_id) DO UPDATE SET ` + strings.Join(set, ", ")
+}()
+
+// aggregate reads every call of userID and sums them into rollup rows in loc.
+func aggregate(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, userID int64, loc *time.Location) (map[rowKey]counts, error) {
+	rows, err := q.QueryContext(ctx, `SELECT started_at, agent_id, status, duration_seconds, satisfaction FROM calls WHERE user_id = $1`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("read calls: %w", err)
+	}
+	defer rows.Close()
+	out := map[rowKey]counts{}
+	for rows.Next() {
+		var c calls.Call
+		var started int64
+		var agent sql.NullInt64
+		if err := rows.Scan(&started, &agent, &c.Status, &c.DurationSeconds, &c.Satisfaction); err != nil {
+			return nil, fmt.Errorf("scan call: %w", err)
+		}
+		c.UserID, c.StartedAt = userID, store.Time(started)
+		if agent.Valid {
+			c.AgentID = &agent.Int64
+		}
+		k := keyOf(&c, loc)
+		sum := out[k]
+		sum.add(contribution(&c), 1)
+		out[k] = sum
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read calls: %w", err)
+	}
+	return out, nil
+}
+
+// Rebuild recomputes userID's rollups from their calls in loc, and records
+// loc as the rollups' timezone, in one transaction.
+func (r *Rollups) Rebuild(ctx context.Context, userID int64, loc *time.Location) error {
+	return r.db.Tx(ctx, func(tx *sql.Tx) error {
+		// Taking the zone row exclusively first waits out ingest transactions
+		// holding it shared, so the calls read below include theirs.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO stats_zones (user_id, timezone, rebuilt_at) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone, rebuilt_at = excluded.rebuilt_at`,
+			userID, loc.String(), store.Millis(r.now())); err != nil {
+			return fmt.Errorf("record stats zone: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM call_rollups WHERE user_id = $1`, userID); err != nil {
+			return fmt.Errorf("clear rollups: %w", err)
+		}
+		sums, err := aggregate(ctx, tx, userID, loc)
+		if err != nil {
+			return err
+		}
+		return applyDeltas(ctx, tx, sums)
+	})
+}
+
+// RebuildAll recomputes every user's rollups in the timezone they are kept
+// in ("callboard stats rebuild"). It returns the number of users rebuilt.
+func (r *Rollups) RebuildAll(ctx context.Context, zoneOf func(ctx context.Context, userID int64) (*time.Location, error)) (int, error) {
+	rows, err := r.db.Read().QueryContext(ctx, `SELECT id FROM users ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("list users: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("list users: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("list users: %w", err)
+	}
+	for _, id := range ids {
+		loc, err := zoneOf(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		if err := r.Rebuild(ctx, id, loc); err != nil {
+			return 0, fmt.Errorf("rebuild user %d: %w", id, err)
+		}
+	}
+	return len(ids), nil
+}
+
+// keptZone is the timezone userID's rollups are in, or "" when none yet.
+func keptZone(ctx context.Context, db *store.DB, userID int64) (string, error) {
+	var name string
+	err := db.Read().QueryRowContext(ctx, `SELECT timezone FROM stats_zones WHERE user_id = $1`, userID).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read stats zone: %w", err)
+	}
+	return name, nil
+}
