@@ -110,3 +110,13 @@ func orDefault[T any](stored *T, def T) T {
 	}
 	return *stored
 }
+
+// choiceOrDefault is orDefault for a field with a fixed list of choices: a
+// stored value no longer on the list (a choice since withdrawn) reads as
+// the default, so clients never see a value the schema does not allow.
+func choiceOrDefault[T ~string](stored *T, values []T, def T) T {
+	if stored == nil || !slices.Contains(values, *stored) {
+		return def
+	}
+	return *stored
+}

@@ -269,13 +269,13 @@ type storedPreferences struct {
 func (st storedPreferences) effective() Preferences {
 	d := DefaultPreferences()
 	p := Preferences{
-		Theme:           orDefault(st.theme, d.Theme),
-		Language:        orDefault(st.language, d.Language),
-		DashboardLayout: orDefault(st.layout, d.DashboardLayout),
+		Theme:           choiceOrDefault(st.theme, Themes, d.Theme),
+		Language:        choiceOrDefault(st.language, Languages, d.Language),
+		DashboardLayout: choiceOrDefault(st.layout, DashboardLayouts, d.DashboardLayout),
 		Timezone:        orDefault(st.timezone, d.Timezone),
-		DateFormat:      orDefault(st.dateFormat, d.DateFormat),
-		TimeFormat:      orDefault(st.timeFormat, d.TimeFormat),
-		WeekStart:       orDefault(st.weekStart, d.WeekStart),
+		DateFormat:      choiceOrDefault(st.dateFormat, DateFormats, d.DateFormat),
+		TimeFormat:      choiceOrDefault(st.timeFormat, TimeFormats, d.TimeFormat),
+		WeekStart:       choiceOrDefault(st.weekStart, WeekStarts, d.WeekStart),
 		Widgets:         d.Widgets,
 	}
 	if st.widgets != nil {
@@ -300,7 +300,7 @@ const preferencesColumns = `theme, language, dashboard_layout, timezone, date_fo
 
 func scanPreferences(row *sql.Row) (storedPreferences, error) {
 	var (
-		st                                                                      storedPreferences
+		st                                                                       storedPreferences
 		theme, language, layout, timezone, dateFormat, timeFormat, weekStart, ws sql.NullString
 	)
 	err := row.Scan(&theme, &language, &layout, &timezone, &dateFormat, &timeFormat, &weekStart, &ws)

@@ -169,13 +169,13 @@ func (st storedSettings) effective() Settings {
 			Billing:   orDefault(st.notifyBilling, d.Notifications.Billing),
 		},
 		Privacy: PrivacySettings{
-			ProfileVisibility: orDefault(st.profileVisibility, d.Privacy.ProfileVisibility),
+			ProfileVisibility: choiceOrDefault(st.profileVisibility, ProfileVisibilities, d.Privacy.ProfileVisibility),
 			RecordingConsent:  orDefault(st.recordingConsent, d.Privacy.RecordingConsent),
 		},
 		Calls: CallSettings{
 			AutoRecord:             orDefault(st.autoRecord, d.Calls.AutoRecord),
 			AIAssistance:           orDefault(st.aiAssistance, d.Calls.AIAssistance),
-			CallQuality:            orDefault(st.callQuality, d.Calls.CallQuality),
+			CallQuality:            choiceOrDefault(st.callQuality, CallQualities, d.Calls.CallQuality),
 			NoiseCancellation:      orDefault(st.noiseCancellation, d.Calls.NoiseCancellation),
 			AutoAnswer:             orDefault(st.autoAnswer, d.Calls.AutoAnswer),
 			AutoAnswerDelaySeconds: orDefault(st.autoAnswerDelay, d.Calls.AutoAnswerDelaySeconds),
