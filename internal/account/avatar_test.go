@@ -100,6 +100,9 @@ func fetchAvatar(t *testing.T, s *apitest.Server, url string) (image.Image, stri
 			t.Errorf("%s: %q, want %q", header, got, want)
 		}
 	}
+	if got := res.Header.Get("Content-Length"); got != strconv.Itoa(len(res.Body)) {
+		t.Errorf("Content-Length %q for %d bytes", got, len(res.Body))
+	}
 	m, format, err := image.Decode(bytes.NewReader(res.Body))
 	if err != nil {
 		t.Fatalf("avatar does not decode: %v", err)

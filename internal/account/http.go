@@ -68,6 +68,7 @@ type avatarFileInput struct {
 type avatarFileOutput struct {
 	Status                    int
 	ContentType               string `header:"Content-Type"`
+	ContentLength             string `header:"Content-Length"`
 	CacheControl              string `header:"Cache-Control"`
 	ETag                      string `header:"ETag"`
 	ContentSecurityPolicy     string `header:"Content-Security-Policy"`
@@ -203,7 +204,7 @@ func Register(api huma.API, svc *Service) {
 	huma.Register(api, huma.Operation{
 		OperationID: "avatar-delete", Method: http.MethodDelete, Path: base + "avatar/",
 		Summary: "Remove your avatar", Tags: []string{"Profile"}, Security: auth.UserSecurity,
-		Description: "Deletes the avatar and its file. Answers 204 whether or not there was one.",
+		Description:   "Deletes the avatar and its file. Answers 204 whether or not there was one.",
 		DefaultStatus: http.StatusNoContent, Errors: []int{http.StatusUnauthorized},
 	}, func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 		return nil, svc.DeleteAvatar(ctx, auth.PrincipalFrom(ctx).UserID)
@@ -246,6 +247,7 @@ func Register(api huma.API, svc *Service) {
 		if err != nil {
 			return nil, fmt.Errorf("read avatar: %w", err)
 		}
+		out.ContentLength = strconv.Itoa(len(out.Body))
 		return out, nil
 	})
 }
