@@ -87,7 +87,7 @@ var errUserGone = apperr.NotFound("user")
 // ensureRow makes sure the per-user row of table exists, so that it can be
 // locked and updated; it checks the account is live first. Errors: NotFound.
 func (s *Service) ensureRow(ctx context.Context, tx *sql.Tx, table string, userID int64) error {
-	if err := lockLiveUser(ctx, tx, userID, s.forUpdate()); err != nil {
+	if err := checkLiveUser(ctx, tx, userID); err != nil {
 		return err
 	}
 	// table is one of this package's constants, never input.
@@ -99,12 +99,11 @@ func (s *Service) ensureRow(ctx context.Context, tx *sql.Tx, table string, userI
 	return nil
 }
 
-// lockLiveUser checks that the account exists and is not deleted, locking
-// its row (on PostgreSQL) so a concurrent deletion waits for this change.
+// checkLiveUser checks that the account exists and is not deleted.
 // Errors: NotFound.
-func lockLiveUser(ctx context.Context, tx *sql.Tx, userID int64, forUpdate string) error {
+func checkLiveUser(ctx context.Context, tx *sql.Tx, userID int64) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL`+forUpdate, userID).Scan(&one)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errUserGone
 	}
