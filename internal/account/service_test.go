@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,6 +133,46 @@ func TestStoredValuesOutsideTheLists(t *testing.T) {
 		}
 		if loc, err := s.Account.Location(ctx, me.UserID); err != nil || loc != time.UTC {
 			t.Fatalf("Location = %v, %v; want UTC", loc, err)
+		}
+	})
+}
+
+// TestConcurrentAvatarUploadsLeaveOneFile races several uploads for one
+// user: whichever wins, exactly one file is left and it is the profile's.
+func TestConcurrentAvatarUploadsLeaveOneFile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := apitest.New(t, db)
+		me := s.SignUp(t)
+		dir := t.TempDir()
+		blobs, err := blob.NewDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := account.NewService(account.Config{DB: db, Users: s.Auth, Blobs: blobs, MaxConcurrentDecodes: 4})
+		img := account.EncodeJPEG(t, account.Quadrants(64, 64))
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Go(func() {
+				if _, err := svc.SetAvatar(ctx, me.UserID, img); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		entries, _ := os.ReadDir(filepath.Join(dir, "avatars"))
+		u, err := svc.Profile(ctx, me.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || u.AvatarURL == nil || *u.AvatarURL != "/media/avatars/"+entries[0].Name() {
+			t.Fatalf("files %v, avatar_url %v", entries, u.AvatarURL)
+		}
+		if err := svc.DeleteAvatar(ctx, me.UserID); err != nil {
+			t.Fatal(err)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(dir, "avatars")); len(entries) != 0 {
+			t.Fatalf("files left after delete: %v", entries)
 		}
 	})
 }
