@@ -158,12 +158,12 @@ func readAvatarUpload(contentType string, body io.Reader, maxBytes int64) ([]byt
 		if int64(len(data)) > maxBytes {
 			return nil, errAvatarTooLarge
 		}
-		if data == nil {
-			data = []byte{}
-		}
 	}
-	if len(data) == 0 {
+	switch {
+	case data == nil:
 		return nil, errAvatarMissing
+	case len(data) == 0:
+		return nil, apperr.Invalid("body.avatar", "is an empty file")
 	}
 	return data, nil
 }
