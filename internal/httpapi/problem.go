@@ -49,7 +49,7 @@ func problemFor(ctx huma.Context, status int, msg string, errs ...error) huma.St
 					d.Message = "is required"
 				}
 			}
-			if (secretLocation(d.Location) || !scalar(d.Value)) {
+			if secretLocation(d.Location) || !scalar(d.Value) {
 				d.Value = nil
 			}
 		}
