@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,13 +10,8 @@ import (
 
 // migrate applies every pending migration and reports the schema version.
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg, finish := bindConfig(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := finish(); err != nil {
+	cfg, _, err := parseConfig("migrate", args, getenv, stderr, nil)
+	if err != nil {
 		return err
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)

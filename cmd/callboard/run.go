@@ -15,11 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"callboard/internal/account"
+	"callboard/internal/app"
 	"callboard/internal/auth"
 	"callboard/internal/blob"
-	"callboard/internal/calls"
-	"callboard/internal/httpapi"
+	"callboard/internal/demo"
 	"callboard/internal/store"
 )
 
@@ -28,9 +27,11 @@ const version = "0.1.0"
 const usage = `Usage: callboard [command] [flags]
 
 Commands:
-  serve            serve the API and dashboard (the default)
+  serve            serve the API and dashboard (the default); --demo also fills in the demo account
   migrate          apply database migrations and exit
+  demo             create (or give a new password to) the demo account, print its login and exit
   user create      create a user (password read from standard input)
+  stats rebuild    recompute every user's call statistics from their calls
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -43,11 +44,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, args, getenv, stderr)
+		return serve(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
+	case "demo":
+		return demoCommand(ctx, args, getenv, stdout, stderr)
 	case "user":
 		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
+	case "stats":
+		return statsCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -56,81 +61,97 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-// app is what every command that touches data opens.
-type app struct {
-	cfg    *config
-	logger *slog.Logger
-	db     *store.DB
-	auth   *auth.Service
-	calls  *calls.Service
+// parseConfig parses a command's flags (the shared ones plus what extra
+// declares) and finishes the configuration.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, finish := bindConfig(fs, getenv)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := finish(); err != nil {
+		return nil, nil, err
+	}
+	return cfg, fs, nil
 }
 
-func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app, error) {
+// openApp opens and migrates the database and wires every capability.
+// Close the result's DB after the app.
+func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, error) {
 	logger := cfg.logger(stderr)
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx); err != nil {
+	fail := func(err error) (*app.App, error) {
 		db.Close()
 		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		return fail(err)
 	}
 	key, err := cfg.signingKey()
 	if err != nil {
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
-	authSvc, err := auth.NewService(db, auth.Config{
-		SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "media"))
+	if err != nil {
+		return fail(err)
+	}
+	a, err := app.New(app.Config{
+		DB: db, Logger: logger, PlatformKey: cfg.PlatformKey, Blobs: blobs,
+		Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
 	})
 	if err != nil {
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
-	callsSvc := calls.NewService(db, calls.Config{PlatformKey: cfg.PlatformKey, Logger: logger})
-	return &app{cfg: cfg, logger: logger, db: db, auth: authSvc, calls: callsSvc}, nil
+	return a, nil
 }
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg, finish := bindConfig(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := finish(); err != nil {
+func closeApp(a *app.App) {
+	a.Close()
+	a.DB.Close()
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var withDemo bool
+	cfg, _, err := parseConfig("serve", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&withDemo, "demo", false, "create the demo account (or give it a new password) and print its login")
+	})
+	if err != nil {
 		return err
 	}
 	a, err := openApp(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
+	defer closeApp(a)
+	if withDemo {
+		if err := seedDemo(ctx, a, stdout); err != nil {
+			return err
+		}
+	}
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "media"))
-	if err != nil {
-		return err
-	}
-	accountSvc := account.NewService(account.Config{DB: a.db, Users: a.auth, Blobs: blobs, Logger: a.logger})
-	handler := httpapi.New(httpapi.Config{
-		Logger: a.logger, DB: a.db, Auth: a.auth, Account: accountSvc, Calls: a.calls, Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version,
-	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           handler,
+		Handler:           a.Handler(app.HTTP{Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // avatar uploads on slow mobile links
 		IdleTimeout:       2 * time.Minute,
 		// No WriteTimeout: exports and the live stream are long answers.
-		ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+		ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	a.logger.Info("serving", "addr", ln.Addr().String(), "database", string(a.db.Dialect), "version", version)
+	a.Logger.Info("serving", "addr", ln.Addr().String(), "database", string(a.DB.Dialect), "version", version)
 
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
@@ -143,7 +164,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.logger.Info("shutting down: finishing requests in flight", "timeout", cfg.ShutdownTimeout.String())
+	a.Logger.Info("shutting down: finishing requests in flight", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -152,17 +173,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	a.logger.Info("stopped")
+	a.Logger.Info("stopped")
 	return nil
 }
 
 // purgeLoop drops expired sessions and rate-limit windows every few minutes.
-func purgeLoop(ctx context.Context, a *app) {
+func purgeLoop(ctx context.Context, a *app.App) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if err := a.auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-			a.logger.Warn("purge expired sessions", "err", err)
+		if err := a.Auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			a.Logger.Warn("purge expired sessions", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -170,4 +191,54 @@ func purgeLoop(ctx context.Context, a *app) {
 		case <-t.C:
 		}
 	}
+}
+
+// demoCommand is "callboard demo".
+func demoCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseConfig("demo", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeApp(a)
+	return seedDemo(ctx, a, stdout)
+}
+
+func seedDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
+	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls})
+	if err != nil {
+		return err
+	}
+	what := "demo account ready (new password; earlier sessions ended)"
+	if login.Created {
+		what = "demo account created with 90 days of calls"
+	}
+	fmt.Fprintf(stdout, "%s\n  email:    %s\n  password: %s\n", what, login.Email, login.Password)
+	return nil
+}
+
+// statsCommand is "callboard stats rebuild".
+func statsCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rebuild" {
+		return fmt.Errorf("usage: callboard stats rebuild")
+	}
+	cfg, _, err := parseConfig("stats rebuild", args[1:], getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeApp(a)
+	start := time.Now()
+	n, err := a.Rollups.RebuildAll(ctx, a.Account.Location)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "rebuilt call statistics of %d users in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
 }

@@ -18,17 +18,14 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	if len(args) == 0 || args[0] != "create" {
 		return fmt.Errorf("usage: callboard user create --email E --first-name F --last-name L [--phone P] < password")
 	}
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg, finish := bindConfig(fs, getenv)
-	email := fs.String("email", "", "email address (required)")
-	first := fs.String("first-name", "", "first name (required)")
-	last := fs.String("last-name", "", "last name (required)")
-	phone := fs.String("phone", "", "phone number (optional)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if err := finish(); err != nil {
+	var email, first, last, phone string
+	cfg, _, err := parseConfig("user create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "email address (required)")
+		fs.StringVar(&first, "first-name", "", "first name (required)")
+		fs.StringVar(&last, "last-name", "", "last name (required)")
+		fs.StringVar(&phone, "phone", "", "phone number (optional)")
+	})
+	if err != nil {
 		return err
 	}
 	password, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
@@ -39,9 +36,9 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	defer a.db.Close()
-	u, err := a.auth.CreateUser(ctx, auth.NewUser{
-		Email: *email, Password: strings.TrimRight(password, "\r\n"), FirstName: *first, LastName: *last, Phone: *phone,
+	defer closeApp(a)
+	u, err := a.Auth.CreateUser(ctx, auth.NewUser{
+		Email: email, Password: strings.TrimRight(password, "\r\n"), FirstName: first, LastName: last, Phone: phone,
 	}, auth.Client{IP: "cli", UserAgent: "callboard user create"})
 	if e, ok := apperr.As(err); ok {
 		var b strings.Builder

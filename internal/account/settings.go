@@ -309,3 +309,13 @@ func nullString[T ~string](v sql.NullString) *T {
 	t := T(v.String)
 	return &t
 }
+
+// RecordingConsent reports whether userID allowed call recording (the calls
+// history shows recordings only then).
+func (s *Service) RecordingConsent(ctx context.Context, userID int64) (bool, error) {
+	st, err := s.Settings(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	return st.Privacy.RecordingConsent, nil
+}

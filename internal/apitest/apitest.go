@@ -19,11 +19,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"callboard/internal/account"
+	"callboard/internal/app"
 	"callboard/internal/auth"
 	"callboard/internal/blob"
-	"callboard/internal/calls"
-	"callboard/internal/httpapi"
 	"callboard/internal/store"
 )
 
@@ -45,12 +43,10 @@ func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now
 // Advance moves the clock forward.
 func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-// Server is the whole HTTP surface over one database.
+// Server is the whole HTTP surface over one database, wired as the binary
+// wires it (package app).
 type Server struct {
-	DB      *store.DB
-	Auth    *auth.Service
-	Account *account.Service
-	Calls   *calls.Service // its platform key is PlatformKey
+	*app.App
 	Clock   *Clock
 	Handler http.Handler
 	// Client is the address every request claims to come from.
@@ -67,25 +63,22 @@ type Option func(*auth.Config)
 func New(t testing.TB, db *store.DB, opts ...Option) *Server {
 	t.Helper()
 	clock := NewClock(time.Now().UTC().Truncate(time.Millisecond))
-	cfg := auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: CheapArgon2, Now: clock.Now}
+	cfg := auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: CheapArgon2}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	svc, err := auth.NewService(db, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	callsSvc := calls.NewService(db, calls.Config{PlatformKey: PlatformKey, Now: clock.Now})
 	blobs, err := blob.NewDir(filepath.Join(t.TempDir(), "media"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	accountSvc := account.NewService(account.Config{DB: db, Users: svc, Blobs: blobs, Now: clock.Now})
-	h := httpapi.New(httpapi.Config{
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), DB: db, Auth: svc, Account: accountSvc, Calls: callsSvc,
-		Registry: prometheus.NewRegistry(), Version: "test",
-	})
-	return &Server{DB: db, Auth: svc, Account: accountSvc, Calls: callsSvc, Clock: clock, Handler: h, Client: "192.0.2.10:5555"}
+	a, err := app.New(app.Config{DB: db, Auth: cfg, PlatformKey: PlatformKey, Blobs: blobs, Now: clock.Now,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	h := a.Handler(app.HTTP{Registry: prometheus.NewRegistry(), Version: "test"})
+	return &Server{App: a, Clock: clock, Handler: h, Client: "192.0.2.10:5555"}
 }
 
 // Response is a recorded answer.

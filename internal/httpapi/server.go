@@ -21,6 +21,7 @@ import (
 	"callboard/internal/account"
 	"callboard/internal/auth"
 	"callboard/internal/calls"
+	"callboard/internal/stats"
 	"callboard/internal/store"
 )
 
@@ -31,6 +32,7 @@ type Config struct {
 	Auth     *auth.Service
 	Account  *account.Service     // profile, settings, preferences and avatar
 	Calls    *calls.Service       // the platform ingest and the call history
+	Stats    *stats.Service       // the dashboard overview
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"callboard/internal/apitest"
+	"callboard/internal/calls"
+	"callboard/internal/demo"
 	"callboard/internal/stats"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
@@ -83,5 +85,39 @@ func BenchmarkOverview(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkIngestRollupCost is 1000-call ingest batches with and without
+// the rollup observer: what keeping statistics exact costs ingest.
+func BenchmarkIngestRollupCost(b *testing.B) {
+	for _, withRollups := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sqlite/rollups=%v", withRollups), func(b *testing.B) {
+			db := storetest.SQLite(b)
+			s := apitest.New(b, db)
+			u := s.SignUp(b)
+			cfg := calls.Config{Now: s.Clock.Now}
+			if withRollups {
+				cfg.Observer = stats.NewRollups(db, s.Clock.Now)
+			}
+			svc := calls.NewService(db, cfg)
+			g := demo.NewGenerator(1, "bench")
+			start := s.Clock.Now().Add(-180 * 24 * time.Hour)
+			b.ResetTimer()
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				batch := make([]calls.IngestCall, 1000)
+				for i := range batch {
+					batch[i] = g.Call(u.UserID, 6, start.Add(time.Duration(n)*time.Minute))
+					n++
+				}
+				b.StartTimer()
+				if _, err := svc.Ingest(context.Background(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "calls/s")
+		})
 	}
 }

@@ -3,10 +3,12 @@ package stats
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"callboard/internal/apperr"
 	"callboard/internal/auth"
 	"callboard/internal/calls"
 )
@@ -49,7 +51,7 @@ type Overview struct {
 }
 
 type overviewInput struct {
-	Days int `query:"days" default:"30" enum:"7,30,90" doc:"Days in the trend, ending today in your timezone."`
+	Days int `query:"days" default:"30" doc:"Days in the trend, ending today in your timezone: 7, 30 or 90."`
 }
 
 type overviewOutput struct {
@@ -64,6 +66,9 @@ func Register(api huma.API, svc *Service, users Users, recent RecentCalls) {
 		Description: "Statistics come from per-day rollups in your timezone, so this costs the same however many calls you have.",
 		Errors:      []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *overviewInput) (*overviewOutput, error) {
+		if !slices.Contains(TrendDays, in.Days) {
+			return nil, apperr.Invalid("query.days", "must be 7, 30 or 90")
+		}
 		userID := auth.PrincipalFrom(ctx).UserID
 		u, err := users.UserByID(ctx, userID)
 		if err != nil {
