@@ -3,6 +3,7 @@ package calls_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"callboard/internal/apitest"
 	"callboard/internal/calls"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
@@ -278,4 +280,33 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkIngestHTTP is BenchmarkIngest through the router: JSON decoding,
+// validation and the platform key included.
+func BenchmarkIngestHTTP(b *testing.B) {
+	db := storetest.SQLite(b)
+	s := apitest.New(b, db)
+	userID := benchUser(b, db, "ingest-http@example.com")
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		batch := make([]calls.IngestCall, 1000)
+		for i := range batch {
+			batch[i] = benchCall(rng, userID, n)
+			n++
+		}
+		body, err := json.Marshal(map[string]any{"calls": batch})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res := s.Do(b, apitest.Request{Method: "POST", Path: "/api/platform/calls/", Body: body,
+			Header: map[string]string{calls.PlatformHeader: apitest.PlatformKey}})
+		if res.Status != 200 {
+			b.Fatalf("%d %s", res.Status, res.Body)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "calls/s")
 }

@@ -728,3 +728,39 @@ func TestSearchNeverCrossesUsers(t *testing.T) {
 		}
 	})
 }
+
+func TestIngestBody(t *testing.T) {
+	db := storetest.SQLite(t)
+	s := apitest.New(t, db)
+	u := s.SignUp(t)
+	good := fmt.Sprintf(`{"calls": [{"external_id": "b-1", "user_id": %d, "direction": "inbound", "from_number": "+1", "to_number": "+2", "status": "queued", "started_at": %q}]}`,
+		u.UserID, at(0))
+	for _, tc := range []struct {
+		name, body string
+		want       int
+	}{
+		{"good", good, http.StatusOK},
+		{"not JSON", `{"calls": [`, http.StatusUnprocessableEntity},
+		{"wrong type", `{"calls": [{"external_id": 5}]}`, http.StatusUnprocessableEntity},
+		{"unknown top-level field", `{"calls": [], "extra": 1}`, http.StatusUnprocessableEntity},
+		{"trailing data", good + ` {}`, http.StatusUnprocessableEntity},
+		{"no calls", `{"calls": []}`, http.StatusUnprocessableEntity},
+		{"empty body", ``, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/platform/calls/", Body: tc.body,
+				Header: map[string]string{calls.PlatformHeader: apitest.PlatformKey}})
+			if res.Status != tc.want {
+				t.Fatalf("%d %s", res.Status, res.Body)
+			}
+			if tc.want == http.StatusUnprocessableEntity && !slices.Contains(apitest.ErrorLocations(t, res), "body") && !slices.Contains(apitest.ErrorLocations(t, res), "body.calls") {
+				t.Fatalf("error does not name the body: %s", res.Body)
+			}
+		})
+	}
+	// The OpenAPI document shows the real request body.
+	res := s.Do(t, apitest.Request{Method: "GET", Path: "/openapi.json"})
+	if !strings.Contains(string(res.Body), `"IngestRequest"`) || !strings.Contains(string(res.Body), `"platformKey"`) {
+		t.Fatal("OpenAPI lacks the ingest body schema or the platform key scheme")
+	}
+}

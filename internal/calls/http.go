@@ -1,11 +1,16 @@
 package calls
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -28,10 +33,43 @@ var PlatformSecurity = []map[string][]string{{PlatformScheme: {}}}
 // maxIngestBody bounds an ingest request: 1000 calls with transcripts.
 const maxIngestBody = 32 << 20
 
+// IngestRequest is the body of POST /api/platform/calls/.
+type IngestRequest struct {
+	Calls []IngestCall `json:"calls" minItems:"1" maxItems:"1000" doc:"1 to 1000 calls."`
+}
+
+// ingestInput takes the body raw: it is decoded once, strictly, by
+// decodeIngest, instead of Huma's generic decode, schema walk and second
+// decode, which cost as much as storing the calls.
 type ingestInput struct {
-	Body struct {
-		Calls []IngestCall `json:"calls" minItems:"1" maxItems:"1000" doc:"1 to 1000 calls."`
+	RawBody []byte `contentType:"application/json"`
+}
+
+// decodeIngest decodes an ingest body, refusing unknown fields and
+// trailing data. Errors: Invalid at "body".
+func decodeIngest(raw []byte) (IngestRequest, error) {
+	var req IngestRequest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON object")
 	}
+	if err == nil {
+		return req, nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	msg := "must be a JSON object like {\"calls\": [...]}"
+	switch {
+	case errors.As(err, &typeErr):
+		msg = fmt.Sprintf("%s: expected %s", typeErr.Field, typeErr.Type)
+	case errors.As(err, &syntaxErr):
+		msg = fmt.Sprintf("invalid JSON at byte %d", syntaxErr.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		msg = strings.TrimPrefix(err.Error(), "json: ") + " (unknown fields are refused)"
+	}
+	return IngestRequest{}, apperr.Invalid("body", msg)
 }
 
 type ingestOutput struct {
@@ -114,16 +152,26 @@ func Register(api huma.API, s *Service) {
 			"1 to 1000 calls per request, stored in one transaction; each call gets its own result by index, and a bad call does not block the others. " +
 			"Idempotent: the same report twice changes nothing. Statuses only move forward (queued < ringing < in-progress < finished); " +
 			"a report at least as far as the stored status overwrites the fields it carries, a stale one only fills empty fields, and no report erases a field.",
-		Security: PlatformSecurity, MaxBodyBytes: maxIngestBody,
+		Security: PlatformSecurity, MaxBodyBytes: maxIngestBody, SkipValidateBody: true,
 		Middlewares: huma.Middlewares{s.platformAuth(api)},
 		Errors:      []int{http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
 	}, func(ctx context.Context, in *ingestInput) (*ingestOutput, error) {
-		sum, err := s.Ingest(ctx, in.Body.Calls)
+		req, err := decodeIngest(in.RawBody)
+		if err != nil {
+			return nil, err
+		}
+		sum, err := s.Ingest(ctx, req.Calls)
 		if err != nil {
 			return nil, err
 		}
 		return &ingestOutput{Body: sum}, nil
 	})
+	// Document the body that decodeIngest reads (RawBody alone shows as bytes).
+	if item := api.OpenAPI().Paths["/api/platform/calls/"]; item != nil && item.Post != nil && item.Post.RequestBody != nil {
+		schema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[IngestRequest](), true, "IngestRequest")
+		item.Post.RequestBody.Required = true
+		item.Post.RequestBody.Content = map[string]*huma.MediaType{"application/json": {Schema: schema}}
+	}
 
 	tags := []string{"Calls"}
 	huma.Register(api, huma.Operation{
