@@ -764,3 +764,20 @@ func TestIngestBody(t *testing.T) {
 		t.Fatal("OpenAPI lacks the ingest body schema or the platform key scheme")
 	}
 }
+
+func TestSearchFollowsChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		// Created and changed twice in one batch, then changed in another.
+		ingest(t, s, with(call("f-1", u.UserID, 0), "status", "ringing", "summary", "alpha"),
+			with(call("f-1", u.UserID, 0), "status", "in-progress", "summary", "bravo"),
+			with(call("f-1", u.UserID, 0), "status", "completed", "summary", "charlie"))
+		ingest(t, s, with(call("f-1", u.UserID, 0), "summary", "delta"), with(call("f-1", u.UserID, 0), "summary", "echo"))
+		for word, want := range map[string]int{"alpha": 0, "bravo": 0, "charlie": 0, "delta": 0, "echo": 1} {
+			if l := list(t, s, u.Access, "search="+word); len(l.Results) != want {
+				t.Errorf("search %s: %d results, want %d", word, len(l.Results), want)
+			}
+		}
+	})
+}

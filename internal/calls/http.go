@@ -118,7 +118,7 @@ type listInput struct {
 
 // ListBody is a page of the history in the list envelope.
 type ListBody struct {
-	Count *int `json:"count" doc:"Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there)."`
+	Count *int `json:"count" doc:"Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there) and when counting would take over 100 ms (a filter no index serves over a very long history)."`
 	// CountExact is false when count stopped at its cap.
 	CountExact bool       `json:"count_exact" doc:"Whether count is exact."`
 	Next       *string    `json:"next" doc:"The next page's URL (path and query), or null."`

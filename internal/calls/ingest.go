@@ -374,7 +374,8 @@ type batch struct {
 	stmts        map[string]*sql.Stmt
 	// SQLite's search index changes, written at the end (see writeSearch).
 	searchDeletes []int64
-	searchRows    [][4]any // rowid, numbers, summary, transcript
+	searchRows    [][4]any      // rowid, numbers, summary, transcript
+	searchPending map[int64]int // rowid → index in searchRows
 }
 
 type agentKey struct {
@@ -390,7 +391,7 @@ type agentRow struct {
 
 func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now time.Time) (*batch, error) {
 	b := &batch{s: s, tx: tx, now: now, usersByID: map[int64]bool{}, usersByEmail: map[string]int64{},
-		calls: map[string]*Call{}, agents: map[agentKey]*agentRow{}, stmts: map[string]*sql.Stmt{}}
+		calls: map[string]*Call{}, agents: map[agentKey]*agentRow{}, stmts: map[string]*sql.Stmt{}, searchPending: map[int64]int{}}
 	var ids []int64
 	var emails, externals, agentExternals []string
 	for i := range in {
@@ -795,10 +796,18 @@ func (b *batch) write(ctx context.Context, old, next *Call) error {
 	if pg || !textChanged {
 		return nil
 	}
+	row := [4]any{next.ID, numberTerms(next.FromNumber, next.ToNumber), next.Summary, next.Transcript}
+	if i, ok := b.searchPending[next.ID]; ok {
+		// Changed again in this batch: the pending row is replaced (and, if
+		// the call was indexed before the batch, its delete is queued).
+		b.searchRows[i] = row
+		return nil
+	}
 	if old != nil {
 		b.searchDeletes = append(b.searchDeletes, next.ID)
 	}
-	b.searchRows = append(b.searchRows, [4]any{next.ID, numberTerms(next.FromNumber, next.ToNumber), next.Summary, next.Transcript})
+	b.searchPending[next.ID] = len(b.searchRows)
+	b.searchRows = append(b.searchRows, row)
 	return nil
 }
 
