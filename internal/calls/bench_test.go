@@ -65,7 +65,7 @@ func bulkSeed(tb testing.TB, db *store.DB, userID int64, n int) {
 		userID, agents[0], agents[1], agents[2], userID, store.Millis(base))
 	var q string
 	if db.Dialect == store.Postgres {
-		q = `INSERT INTO calls (` + cols + `) SELECT ` + values + ` FROM generate_series(1, $1) AS i`
+		q = `INSERT INTO calls (` + cols + `) SELECT ` + values + ` FROM generate_series(1::bigint, $1::bigint) AS i`
 	} else {
 		q = `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1)
 			INSERT INTO calls (` + cols + `) SELECT ` + values + ` FROM seq`
@@ -203,8 +203,11 @@ func benchCall(rng *rand.Rand, userID int64, n int) calls.IngestCall {
 	}
 }
 
-// TestExportMemory exports 1,000,000 calls and reports the process's peak
-// memory while doing it (CALLBOARD_BENCH_LARGE=1 only).
+// TestExportMemory exports 1,000,000 calls and reports the Go heap and the
+// process's resident memory while doing it (CALLBOARD_BENCH_LARGE=1 only).
+// The seed runs in this process too (its SQLite page cache stays resident),
+// so the export's own figure is the growth of the high-water mark; bench/
+// measures a real server's peak with curl.
 func TestExportMemory(t *testing.T) {
 	large(t)
 	db := storetest.SQLite(t)
@@ -213,9 +216,12 @@ func TestExportMemory(t *testing.T) {
 	svc := calls.NewService(db, calls.Config{})
 	runtime.GC()
 	resetPeakRSS()
+	before := peakRSS()
 	var peakHeap uint64
 	done := make(chan struct{})
+	sampled := make(chan struct{})
 	go func() {
+		defer close(sampled)
 		var ms runtime.MemStats
 		for {
 			select {
@@ -237,15 +243,17 @@ func TestExportMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(done)
+	<-sampled
 	elapsed := time.Since(start)
 	hwm := peakRSS()
-	t.Logf("exported 1,000,000 calls: %d lines, %.1f MB of CSV in %v; peak heap in use %.1f MB; peak RSS (VmHWM since reset) %.1f MB",
-		cw.lines, float64(cw.n)/1e6, elapsed.Round(time.Millisecond), float64(peakHeap)/1e6, float64(hwm)/1e6)
+	t.Logf("exported 1,000,000 calls: %d lines, %.1f MB of CSV in %v; peak Go heap in use %.1f MB; resident %.1f MB before, peak %.1f MB during (+%.1f MB)",
+		cw.lines, float64(cw.n)/1e6, elapsed.Round(time.Millisecond), float64(peakHeap)/1e6,
+		float64(before)/1e6, float64(hwm)/1e6, float64(hwm-before)/1e6)
 	if cw.lines != 1_000_001 {
 		t.Fatalf("%d lines", cw.lines)
 	}
-	if hwm > 100e6 {
-		t.Fatalf("peak RSS %.1f MB, want under 100 MB", float64(hwm)/1e6)
+	if peakHeap > 50e6 || hwm-before > 100e6 {
+		t.Fatal("the export's memory grew with its size")
 	}
 }
 

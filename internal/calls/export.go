@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"callboard/internal/store"
 )
 
 // exportBatch is how many rows the export reads per query: each batch is
@@ -55,13 +57,34 @@ func (e *Export) WriteCSV(ctx context.Context, w io.Writer, flush func()) error 
 		return fmt.Errorf("write csv: %w", err)
 	}
 	record := make([]string, len(exportHeader))
+	conn, err := e.s.db.Read().Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("export connection: %w", err)
+	}
+	defer conn.Close()
+	if e.s.db.Dialect == store.SQLite {
+		// An export reads the history once, front to back: a big page cache
+		// buys nothing, and on this connection it would hold tens of MB
+		// once the export is done. Shrink it for the export, then restore.
+		var size int64
+		if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&size); err != nil {
+			return fmt.Errorf("export cache size: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -2000"); err != nil {
+			return fmt.Errorf("export cache size: %w", err)
+		}
+		defer func() {
+			// A fresh context: the request's may be gone, the pool's connection is not.
+			_, _ = conn.ExecContext(context.Background(), "PRAGMA cache_size = "+strconv.FormatInt(size, 10))
+		}()
+	}
 	var cur *cursor
 	for {
 		n := 0
 		var last Call
 		q, args := e.f.rowsQuery(e.s.db.Dialect, e.userID, cur, exportBatch, 0)
 		var werr error
-		err := e.s.queryViews(ctx, q, args, func(c *Call, v CallView) {
+		err := queryViewsOn(ctx, conn, q, args, func(c *Call, v CallView) {
 			n++
 			last = *c
 			if werr == nil {

@@ -548,7 +548,16 @@ func (f *filter) rowsQuery(dialect store.Dialect, userID int64, cur *cursor, lim
 
 // queryViews runs a history query and scans its rows.
 func (s *Service) queryViews(ctx context.Context, q string, args []any, withCalls func(*Call, CallView)) error {
-	rows, err := s.db.Read().QueryContext(ctx, q, args...)
+	return queryViewsOn(ctx, s.db.Read(), q, args, withCalls)
+}
+
+// querier is a pool or one connection of it.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryViewsOn(ctx context.Context, db querier, q string, args []any, withCalls func(*Call, CallView)) error {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("list calls: %w", err)
 	}
