@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -128,6 +129,10 @@ type filter struct {
 	from, to    *int64 // started_at bounds, Unix ms, [from, to)
 	searchWords []string
 	agentHits   []int64 // agents whose name holds the search text
+	// searchHits, on SQLite, are all the calls (of every user) the search
+	// words match, when they are few (fewer than searchListMax); nil when
+	// there are more. See sqliteSearchHits.
+	searchHits []int64
 	endReason   string
 	sentiment   string
 	minDuration *int
@@ -249,8 +254,59 @@ func (s *Service) parseFilter(ctx context.Context, userID int64, p ListParams) (
 			return filter{}, err
 		}
 		f.agentHits = hits
+		if s.db.Dialect == store.SQLite {
+			if f.searchHits, err = s.sqliteSearchHits(ctx, f.searchWords); err != nil {
+				return filter{}, err
+			}
+		}
 	}
 	return f, nil
+}
+
+// searchListMax is the most full-text matches a SQLite search reads up
+// front (see sqliteSearchHits).
+const searchListMax = 2000
+
+// sqliteSearchHits reads the calls matching words from the full-text index,
+// stopping at searchListMax. SQLite plans "id IN (full-text matches)" one
+// way whatever their number: it walks the user's history in order and
+// probes the matches, which finds a page of common words at once but reads
+// the whole history for a rare word. So a rare word's few matches are read
+// first and the history is fetched from them by id; a common word (more
+// than searchListMax matches anywhere) keeps the walk. It returns nil for a
+// common word, and an empty, non-nil slice when nothing matches.
+func (s *Service) sqliteSearchHits(ctx context.Context, words []string) ([]int64, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT rowid FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2`,
+		ftsQuery(words), searchListMax+1)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	ids := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := closeRows(rows); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if len(ids) > searchListMax {
+		return nil, nil
+	}
+	return ids, nil
+}
+
+// ftsQuery is the SQLite full-text query for words: every word as a
+// prefix. Words hold only letters and digits, so quoting them is safe.
+func ftsQuery(words []string) string {
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = `"` + w + `"*`
+	}
+	return strings.Join(terms, " AND ")
 }
 
 // searchWords splits a search into the words full-text search looks for;
@@ -326,7 +382,13 @@ func (f *filter) where(a *sqlArgs, dialect store.Dialect, userID int64) string {
 		}
 		return col
 	}
-	conds := []string{"c.user_id = " + a.add(userID)}
+	owner := "c.user_id"
+	if f.searchHits != nil && len(f.agentHits) == 0 {
+		// A rare word's matches are few: fetch them by id and sort them,
+		// rather than walk the user's history (see sqliteSearchHits).
+		owner = noIndex(owner)
+	}
+	conds := []string{owner + " = " + a.add(userID)}
 	switch len(f.statuses) {
 	case 0:
 	case 1:
@@ -374,12 +436,11 @@ func (f *filter) where(a *sqlArgs, dialect store.Dialect, userID int64) string {
 				terms[i] = "'" + w + "':*"
 			}
 			text = "c.search_vector @@ to_tsquery('simple', " + a.add(strings.Join(terms, " & ")) + ")"
+		} else if f.searchHits != nil {
+			raw, _ := json.Marshal(f.searchHits) // numbers: cannot fail
+			text = "c.id IN (SELECT value FROM json_each(" + a.add(string(raw)) + "))"
 		} else {
-			terms := make([]string, len(f.searchWords))
-			for i, w := range f.searchWords {
-				terms[i] = `"` + w + `"*`
-			}
-			text = "c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(strings.Join(terms, " AND ")) + ")"
+			text = "c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(ftsQuery(f.searchWords)) + ")"
 		}
 		if len(f.agentHits) > 0 {
 			ph := make([]string, len(f.agentHits))
