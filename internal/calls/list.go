@@ -132,7 +132,7 @@ type filter struct {
 	// searchHits, on SQLite, are all the calls (of every user) the search
 	// words match, when they are few (fewer than searchListMax); nil when
 	// there are more. See sqliteSearchHits.
-	searchHits []int64
+	searchHits  []int64
 	endReason   string
 	sentiment   string
 	minDuration *int
