@@ -99,6 +99,23 @@ type TxObserver interface {
 	CallChanged(ctx context.Context, tx *sql.Tx, before *Call, after *Call) error
 }
 
+// TxBatchObserver is an optional extension of TxObserver. An observer that
+// implements it is told once per ingest batch, after every call of the
+// batch was written and still inside its transaction, with every change in
+// batch order (a call changed twice in one batch appears twice), instead of
+// once per call through CallChanged. Rollups can then merge a thousand
+// calls' deltas into a few rows. An error rolls the whole batch back.
+type TxBatchObserver interface {
+	CallsChangedTx(ctx context.Context, tx *sql.Tx, changes []CallChange) error
+}
+
+// CallChange is one change told to a TxBatchObserver: Before is nil for a
+// new call.
+type CallChange struct {
+	Before *Call
+	After  *Call
+}
+
 // CallEvent describes one created or changed call.
 type CallEvent struct {
 	CallID     int64

@@ -781,3 +781,51 @@ func TestSearchFollowsChanges(t *testing.T) {
 		}
 	})
 }
+
+type batchRecorder struct {
+	recorder
+	batches [][]string
+}
+
+func (r *batchRecorder) CallsChangedTx(ctx context.Context, tx *sql.Tx, changes []calls.CallChange) error {
+	if r.fail {
+		return fmt.Errorf("observer refused")
+	}
+	var got []string
+	for _, c := range changes {
+		was := "nil"
+		if c.Before != nil {
+			was = string(c.Before.Status)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM calls WHERE id = $1`, c.After.ID).Scan(&n); err != nil || n != 1 {
+			return fmt.Errorf("call %d not visible in tx: %v", c.After.ID, err)
+		}
+		got = append(got, c.After.ExternalID+" "+was+"->"+string(c.After.Status))
+	}
+	r.batches = append(r.batches, got)
+	return nil
+}
+
+func TestBatchObserver(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		rec := &batchRecorder{}
+		s.Calls.SetObserver(rec)
+		u := s.SignUp(t)
+		first := with(call("bo-1", u.UserID, 0), "status", "ringing")
+		ingest(t, s, first, with(first, "status", "completed"), call("bo-2", u.UserID, 1))
+		ingest(t, s, first, call("bo-2", u.UserID, 1)) // nothing changes: not told
+		want := [][]string{{"bo-1 nil->ringing", "bo-1 ringing->completed", "bo-2 nil->completed"}}
+		if fmt.Sprint(rec.batches) != fmt.Sprint(want) || len(rec.changes) != 0 {
+			t.Fatalf("batches %v (per-call %v), want %v", rec.batches, rec.changes, want)
+		}
+		rec.fail = true
+		before := countCalls(t, db)
+		res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/platform/calls/", Body: map[string]any{"calls": []any{call("bo-3", u.UserID, 2)}},
+			Header: map[string]string{calls.PlatformHeader: apitest.PlatformKey}})
+		if res.Status != http.StatusInternalServerError || countCalls(t, db) != before {
+			t.Fatalf("observer failure: %d, calls %d → %d", res.Status, before, countCalls(t, db))
+		}
+	})
+}

@@ -148,7 +148,15 @@ func (s *Service) Ingest(ctx context.Context, batch []IngestCall) (IngestSummary
 				events = append(events, *ev)
 			}
 		}
-		return b.writeSearch(ctx)
+		if err := b.writeSearch(ctx); err != nil {
+			return err
+		}
+		if bo, ok := s.observer.(TxBatchObserver); ok && len(b.changes) > 0 {
+			if err := bo.CallsChangedTx(ctx, tx, b.changes); err != nil {
+				return fmt.Errorf("calls observer: %w", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return IngestSummary{}, err
@@ -376,6 +384,7 @@ type batch struct {
 	searchDeletes []int64
 	searchRows    [][4]any      // rowid, numbers, summary, transcript
 	searchPending map[int64]int // rowid → index in searchRows
+	changes       []CallChange  // for a TxBatchObserver
 }
 
 type agentKey struct {
@@ -602,12 +611,14 @@ func (b *batch) apply(ctx context.Context, p *parsedCall) (IngestResult, *CallEv
 	if err := b.write(ctx, old, &next); err != nil {
 		return res, nil, err
 	}
-	if b.s.observer != nil {
-		if err := b.s.observer.CallChanged(ctx, b.tx, old, &next); err != nil {
+	stored := next
+	if _, ok := b.s.observer.(TxBatchObserver); ok {
+		b.changes = append(b.changes, CallChange{Before: old, After: &stored})
+	} else if b.s.observer != nil {
+		if err := b.s.observer.CallChanged(ctx, b.tx, old, &stored); err != nil {
 			return res, nil, fmt.Errorf("call observer: %w", err)
 		}
 	}
-	stored := next
 	b.calls[p.externalID] = &stored
 	ev := &CallEvent{CallID: next.ID, UserID: userID, ExternalID: next.ExternalID, Created: old == nil, Status: next.Status, At: b.now}
 	res.Status, res.ID = ResultCreated, &stored.ID
