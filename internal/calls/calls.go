@@ -183,12 +183,15 @@ type Service struct {
 	observer    TxObserver
 	publisher   Publisher
 	logger      *slog.Logger
+	// searchListMax is searchListMax but for tests of both search paths.
+	searchListMax int
 }
 
 // NewService returns a Service over db.
 func NewService(db *store.DB, cfg Config) *Service {
 	s := &Service{db: db, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
-		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger}
+		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
+		searchListMax: searchListMax}
 	if s.now == nil {
 		s.now = time.Now
 	}

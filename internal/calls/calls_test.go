@@ -511,6 +511,21 @@ func TestList(t *testing.T) {
 				}
 			})
 		}
+		t.Run("both SQLite search paths agree", func(t *testing.T) {
+			queries := []string{"search=delivery", "search=appointment+number", "search=Bilal", "search=1200042",
+				"search=delivery&status=completed", "search=billing&ordering=duration&page_size=5", "search=nonexistentword"}
+			few := map[string][]string{}
+			for _, q := range queries {
+				few[q] = list(t, s, u.Access, q).externals()
+			}
+			calls.SetSearchListMax(s.Calls, 0) // every word is "common": walk the history
+			defer calls.SetSearchListMax(s.Calls, 2000)
+			for _, q := range queries {
+				if got := list(t, s, u.Access, q).externals(); !slices.Equal(got, few[q]) {
+					t.Errorf("%s: walk %v, by id %v", q, got, few[q])
+				}
+			}
+		})
 		t.Run("agent filter", func(t *testing.T) {
 			l := list(t, s, u.Access, "page_size=1")
 			agentID := l.Results[0].Agent.ID

@@ -6,3 +6,7 @@ package calls
 func CursorAfter(startedAt, id int64) string {
 	return cursor{order: "-started_at", value: startedAt, id: id}.encode()
 }
+
+// SetSearchListMax changes how many full-text matches a SQLite search reads
+// up front, so tests reach both search paths.
+func SetSearchListMax(s *Service, n int) { s.searchListMax = n }

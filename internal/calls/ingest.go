@@ -807,7 +807,7 @@ func (b *batch) write(ctx context.Context, old, next *Call) error {
 	if pg || !textChanged {
 		return nil
 	}
-	row := [4]any{next.ID, numberTerms(next.FromNumber, next.ToNumber), next.Summary, next.Transcript}
+	row := [4]any{next.ID, ownerTerm(next.UserID) + " " + numberTerms(next.FromNumber, next.ToNumber), next.Summary, next.Transcript}
 	if i, ok := b.searchPending[next.ID]; ok {
 		// Changed again in this batch: the pending row is replaced (and, if
 		// the call was indexed before the batch, its delete is queued).
@@ -851,6 +851,11 @@ func (b *batch) writeSearch(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ownerTerm is the search term that SQLite's full-text index holds for the
+// owner of every call, so a search is narrowed to the user's calls inside
+// the index (the words AND the owner) instead of after it.
+func ownerTerm(userID int64) string { return "cbowner" + strconv.FormatInt(userID, 10) }
 
 // searchText is what PostgreSQL's search vector is made from.
 func searchText(c *Call) string {

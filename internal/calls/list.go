@@ -129,9 +129,9 @@ type filter struct {
 	from, to    *int64 // started_at bounds, Unix ms, [from, to)
 	searchWords []string
 	agentHits   []int64 // agents whose name holds the search text
-	// searchHits, on SQLite, are all the calls (of every user) the search
-	// words match, when they are few (fewer than searchListMax); nil when
-	// there are more. See sqliteSearchHits.
+	// searchHits, on SQLite, are all the user's calls the search words
+	// match, when they are few (at most searchListMax); nil when there are
+	// more. See sqliteSearchHits.
 	searchHits  []int64
 	endReason   string
 	sentiment   string
@@ -255,7 +255,7 @@ func (s *Service) parseFilter(ctx context.Context, userID int64, p ListParams) (
 		}
 		f.agentHits = hits
 		if s.db.Dialect == store.SQLite {
-			if f.searchHits, err = s.sqliteSearchHits(ctx, f.searchWords); err != nil {
+			if f.searchHits, err = s.sqliteSearchHits(ctx, userID, f.searchWords); err != nil {
 				return filter{}, err
 			}
 		}
@@ -264,20 +264,21 @@ func (s *Service) parseFilter(ctx context.Context, userID int64, p ListParams) (
 }
 
 // searchListMax is the most full-text matches a SQLite search reads up
-// front (see sqliteSearchHits).
+// front (see sqliteSearchHits); Service.searchListMax, settable in tests.
 const searchListMax = 2000
 
-// sqliteSearchHits reads the calls matching words from the full-text index,
-// stopping at searchListMax. SQLite plans "id IN (full-text matches)" one
-// way whatever their number: it walks the user's history in order and
-// probes the matches, which finds a page of common words at once but reads
-// the whole history for a rare word. So a rare word's few matches are read
-// first and the history is fetched from them by id; a common word (more
-// than searchListMax matches anywhere) keeps the walk. It returns nil for a
-// common word, and an empty, non-nil slice when nothing matches.
-func (s *Service) sqliteSearchHits(ctx context.Context, words []string) ([]int64, error) {
+// sqliteSearchHits reads the user's calls matching words from the
+// full-text index, stopping at searchListMax. SQLite plans "id IN
+// (full-text matches)" one way whatever their number: it walks the user's
+// history in order and probes the matches, which finds a page of common
+// words at once but reads the whole history for a rare word. So a rare
+// word's few matches are read first and the history is fetched from them
+// by id; a word common in the user's calls (more than searchListMax
+// matches) keeps the walk. It returns nil for a common word, and an empty,
+// non-nil slice when nothing matches.
+func (s *Service) sqliteSearchHits(ctx context.Context, userID int64, words []string) ([]int64, error) {
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT rowid FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2`,
-		ftsQuery(words), searchListMax+1)
+		ftsQuery(userID, words), s.searchListMax+1)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -293,20 +294,27 @@ func (s *Service) sqliteSearchHits(ctx context.Context, words []string) ([]int64
 	if err := closeRows(rows); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	if len(ids) > searchListMax {
+	if len(ids) > s.searchListMax {
 		return nil, nil
 	}
 	return ids, nil
 }
 
-// ftsQuery is the SQLite full-text query for words: every word as a
-// prefix. Words hold only letters and digits, so quoting them is safe.
-func ftsQuery(words []string) string {
-	terms := make([]string, len(words))
-	for i, w := range words {
-		terms[i] = `"` + w + `"*`
+// ftsQuery is the SQLite full-text query for words in the user's calls:
+// every word as a prefix, and the owner's term. Words hold only letters
+// and digits, so quoting them is safe.
+func ftsQuery(userID int64, words []string) string {
+	terms := make([]string, 0, len(words)+1)
+	for _, w := range words {
+		terms = append(terms, `"`+w+`"*`)
 	}
-	return strings.Join(terms, " AND ")
+	return strings.Join(append(terms, `"`+ownerTerm(userID)+`"`), " AND ")
+}
+
+// onlySearch reports whether the search is f's only filter.
+func (f *filter) onlySearch() bool {
+	return len(f.statuses) == 0 && f.direction == "" && f.agentID == 0 && f.from == nil && f.to == nil &&
+		f.endReason == "" && f.sentiment == "" && f.minDuration == nil && f.maxDuration == nil
 }
 
 // searchWords splits a search into the words full-text search looks for;
@@ -440,7 +448,7 @@ func (f *filter) where(a *sqlArgs, dialect store.Dialect, userID int64) string {
 			raw, _ := json.Marshal(f.searchHits) // numbers: cannot fail
 			text = "c.id IN (SELECT value FROM json_each(" + a.add(string(raw)) + "))"
 		} else {
-			text = "c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(ftsQuery(f.searchWords)) + ")"
+			text = "c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(ftsQuery(userID, f.searchWords)) + ")"
 		}
 		if len(f.agentHits) > 0 {
 			ph := make([]string, len(f.agentHits))
@@ -741,6 +749,11 @@ func (s *Service) List(ctx context.Context, userID int64, p ListParams) (ListPag
 
 // count counts the matching calls, stopping at CountCap.
 func (s *Service) count(ctx context.Context, f *filter, userID int64) (int, bool, error) {
+	if s.db.Dialect == store.SQLite && len(f.searchWords) > 0 && f.searchHits == nil && f.onlySearch() {
+		// More than searchListMax > CountCap of the user's calls match and
+		// nothing else narrows them: counting again would only confirm it.
+		return CountCap, false, nil
+	}
 	a := &sqlArgs{}
 	where := f.where(a, s.db.Dialect, userID)
 	var n int
