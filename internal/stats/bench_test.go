@@ -40,7 +40,7 @@ func seedCalls(b *testing.B, db *store.DB, userID int64, n int, now time.Time) {
 			SELECT $2, $3 + i % 6, 'seed-' || $4 || '-' || i,
 				CASE WHEN i % 3 = 0 THEN 'inbound' ELSE 'outbound' END, '+923001234567', '+923217654321',
 				CASE i % 10 WHEN 0 THEN 'busy' WHEN 1 THEN 'no-answer' WHEN 2 THEN 'failed' WHEN 3 THEN 'canceled' ELSE 'completed' END,
-				$5 - i * $6, CASE WHEN i % 10 >= 4 THEN 30 + i % 600 ELSE 0 END, i % 6, $5, $5
+				CAST($5 AS BIGINT) - i * CAST($6 AS BIGINT), CASE WHEN i % 10 >= 4 THEN 30 + i % 600 ELSE 0 END, i % 6, CAST($5 AS BIGINT), CAST($5 AS BIGINT)
 			FROM seq`, int64(n-1), userID, firstAgent, fmt.Sprint(userID), nowMs, int64(180*24*time.Hour/time.Millisecond)/int64(n))
 		return err
 	})
