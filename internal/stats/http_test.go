@@ -46,7 +46,7 @@ func TestOverviewHTTP(t *testing.T) {
 				ExternalID string `json:"external_id"`
 			} `json:"recent_calls"`
 			Trend  []struct{ Date string } `json:"trend"`
-			Agents []struct{ Name string }  `json:"agents"`
+			Agents []struct{ Name string } `json:"agents"`
 		}
 		res := s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/", Token: me.Access})
 		if res.Status != 200 {

@@ -178,9 +178,7 @@ func (s *Service) Numbers(ctx context.Context, userID int64, trendDays int) (Num
 	} else {
 		s.scheduleRebuild(userID, loc)
 		days, err = aggregate(ctx, s.db.Read(), userID, loc)
-		for _, c := range days {
-			allTime.add(c, 1)
-		}
+		allTime = total(days)
 	}
 	if err != nil {
 		return Numbers{}, err
@@ -193,6 +191,9 @@ func (s *Service) Numbers(ctx context.Context, userID int64, trendDays int) (Num
 	byAgent := map[int64]counts{}
 	trend := make([]counts, trendDays)
 	for k, c := range days {
+		if k.day == allTimeDay {
+			continue
+		}
 		d := fromKey(k.day)
 		if !d.before(w.periodStart) && !today.before(d) {
 			current.add(c, 1)
@@ -238,24 +239,26 @@ func quickStats(cur, prev PeriodStats) []QuickStat {
 	}
 }
 
-// readRollups returns the rollup rows from firstDay on, and the all-time sum.
+// readRollups returns the daily rollup rows from firstDay on, and the
+// all-time row: one index range, whatever the history's length.
 func (s *Service) readRollups(ctx context.Context, userID int64, firstDay int) (map[rowKey]counts, counts, error) {
-	var all counts
-	err := s.db.Read().QueryRowContext(ctx, `SELECT `+sumColumns+` FROM call_rollups WHERE user_id = $1`, userID).Scan(all.scanDest()...)
-	if err != nil {
-		return nil, counts{}, fmt.Errorf("read all-time rollup: %w", err)
-	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT day, agent_id, `+rollupColumns+` FROM call_rollups WHERE user_id = $1 AND day >= $2`, userID, firstDay)
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT day, agent_id, `+rollupColumns+` FROM call_rollups
+		WHERE user_id = $1 AND (day = $2 OR day >= $3)`, userID, allTimeDay, firstDay)
 	if err != nil {
 		return nil, counts{}, fmt.Errorf("read rollups: %w", err)
 	}
 	defer rows.Close()
 	out := map[rowKey]counts{}
+	var all counts
 	for rows.Next() {
 		k := rowKey{userID: userID}
 		var c counts
 		if err := rows.Scan(append([]any{&k.day, &k.agentID}, c.scanDest()...)...); err != nil {
 			return nil, counts{}, fmt.Errorf("scan rollup: %w", err)
+		}
+		if k.day == allTimeDay {
+			all = c
+			continue
 		}
 		out[k] = c
 	}
@@ -264,10 +267,6 @@ func (s *Service) readRollups(ctx context.Context, userID int64, firstDay int) (
 	}
 	return out, all, nil
 }
-
-var sumColumns = `COALESCE(SUM(total_calls), 0), COALESCE(SUM(completed_calls), 0), COALESCE(SUM(failed_calls), 0),
-	COALESCE(SUM(busy_calls), 0), COALESCE(SUM(no_answer_calls), 0), COALESCE(SUM(canceled_calls), 0),
-	COALESCE(SUM(duration_seconds), 0), COALESCE(SUM(timed_calls), 0), COALESCE(SUM(satisfaction_sum), 0), COALESCE(SUM(rated_calls), 0)`
 
 func (s *Service) agentStats(ctx context.Context, userID int64, byAgent map[int64]counts) ([]AgentStats, error) {
 	out := make([]AgentStats, 0, len(byAgent))

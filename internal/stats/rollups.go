@@ -4,12 +4,13 @@
 package stats
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"callboard/internal/calls"
@@ -86,17 +87,17 @@ func keyOf(c *calls.Call, loc *time.Location) rowKey {
 	return k
 }
 
-// Rollups keeps call_rollups exact. It is the calls service's TxObserver.
+// allTimeDay is the day key of each user's all-time row (agent 0), kept
+// beside the daily rows so all-time figures cost one row, however long the
+// history.
+const allTimeDay = 0
+
+// Rollups keeps call_rollups exact. It is the calls service's observer:
+// told once per ingest batch, it merges the batch's changes into a few row
+// updates.
 type Rollups struct {
 	db  *store.DB
 	now func() time.Time
-
-	// zones caches, for the transaction being observed, the rollup
-	// timezone of each user (read once per transaction and user, under a
-	// share lock on PostgreSQL so a concurrent rebuild cannot interleave).
-	mu     sync.Mutex
-	zoneTx *sql.Tx
-	zones  map[int64]*time.Location
 }
 
 // NewRollups returns the rollup keeper over db.
@@ -107,46 +108,41 @@ func NewRollups(db *store.DB, now func() time.Time) *Rollups {
 	return &Rollups{db: db, now: now}
 }
 
-// CallChanged implements calls.TxObserver: it subtracts the call's old
-// contribution (status, day, agent, duration, satisfaction) and adds the
-// new one, in the ingest transaction.
+// CallChanged implements calls.TxObserver for a single change.
 func (r *Rollups) CallChanged(ctx context.Context, tx *sql.Tx, before, after *calls.Call) error {
-	loc, err := r.zoneFor(ctx, tx, after.UserID)
-	if err != nil {
-		return err
-	}
-	deltas := map[rowKey]counts{}
-	if before != nil {
-		d := deltas[keyOf(before, loc)]
-		d.add(contribution(before), -1)
-		deltas[keyOf(before, loc)] = d
-	}
-	d := deltas[keyOf(after, loc)]
-	d.add(contribution(after), 1)
-	deltas[keyOf(after, loc)] = d
-	return applyDeltas(ctx, tx, deltas)
+	return r.CallsChangedTx(ctx, tx, []calls.CallChange{{Before: before, After: after}})
 }
 
-func (r *Rollups) zoneFor(ctx context.Context, tx *sql.Tx, userID int64) (*time.Location, error) {
-	r.mu.Lock()
-	if r.zoneTx == tx {
-		if loc, ok := r.zones[userID]; ok {
-			r.mu.Unlock()
-			return loc, nil
+// CallsChangedTx implements calls.TxBatchObserver: for each change it
+// subtracts the call's old contribution (status, day, agent, duration,
+// satisfaction) and adds the new one, then writes the merged deltas in the
+// ingest transaction.
+func (r *Rollups) CallsChangedTx(ctx context.Context, tx *sql.Tx, changes []calls.CallChange) error {
+	zones := map[int64]*time.Location{}
+	deltas := map[rowKey]counts{}
+	add := func(c *calls.Call, sign int64) {
+		loc := zones[c.UserID]
+		contrib := contribution(c)
+		for _, k := range []rowKey{keyOf(c, loc), {userID: c.UserID, day: allTimeDay}} {
+			d := deltas[k]
+			d.add(contrib, sign)
+			deltas[k] = d
 		}
 	}
-	r.mu.Unlock()
-	loc, err := lockZone(ctx, tx, r.db.Dialect, userID, r.now())
-	if err != nil {
-		return nil, err
+	for _, ch := range changes {
+		if _, ok := zones[ch.After.UserID]; !ok {
+			loc, err := lockZone(ctx, tx, r.db.Dialect, ch.After.UserID, r.now())
+			if err != nil {
+				return err
+			}
+			zones[ch.After.UserID] = loc
+		}
+		if ch.Before != nil {
+			add(ch.Before, -1)
+		}
+		add(ch.After, 1)
 	}
-	r.mu.Lock()
-	if r.zoneTx != tx {
-		r.zoneTx, r.zones = tx, map[int64]*time.Location{}
-	}
-	r.zones[userID] = loc
-	r.mu.Unlock()
-	return loc, nil
+	return applyDeltas(ctx, tx, deltas)
 }
 
 // lockZone returns the timezone userID's rollups are kept in (UTC for a
@@ -185,11 +181,20 @@ func (c *counts) scanDest() []any {
 }
 
 // applyDeltas adds each delta to its rollup row, creating rows as needed.
+// Rows are written in key order so concurrent batches on PostgreSQL lock
+// them in the same order and cannot deadlock.
 func applyDeltas(ctx context.Context, tx *sql.Tx, deltas map[rowKey]counts) error {
+	keys := make([]rowKey, 0, len(deltas))
 	for k, d := range deltas {
-		if d.zero() {
-			continue
+		if !d.zero() {
+			keys = append(keys, k)
 		}
+	}
+	slices.SortFunc(keys, func(a, b rowKey) int {
+		return cmp.Or(cmp.Compare(a.userID, b.userID), cmp.Compare(a.day, b.day), cmp.Compare(a.agentID, b.agentID))
+	})
+	for _, k := range keys {
+		d := deltas[k]
 		args := append([]any{k.userID, k.day, k.agentID}, d.values()...)
 		if _, err := tx.ExecContext(ctx, upsertRollup, args...); err != nil {
 			return fmt.Errorf("update rollup: %w", err)
@@ -259,6 +264,7 @@ func (r *Rollups) Rebuild(ctx context.Context, userID int64, loc *time.Location)
 		if err != nil {
 			return err
 		}
+		sums[rowKey{userID: userID, day: allTimeDay}] = total(sums)
 		return applyDeltas(ctx, tx, sums)
 	})
 }
@@ -293,6 +299,17 @@ func (r *Rollups) RebuildAll(ctx context.Context, zoneOf func(ctx context.Contex
 		}
 	}
 	return len(ids), nil
+}
+
+// total sums daily rows.
+func total(days map[rowKey]counts) counts {
+	var t counts
+	for k, c := range days {
+		if k.day != allTimeDay {
+			t.add(c, 1)
+		}
+	}
+	return t
 }
 
 // keptZone is the timezone userID's rollups are in, or "" when none yet.

@@ -2,6 +2,7 @@
 -- Per-user, per-day, per-agent call statistics, kept exact by ingest in the
 -- same transaction as the calls they count. day is the user-local date as
 -- YYYYMMDD in the timezone recorded in stats_zones; agent_id 0 is "no agent".
+-- Day 0 (agent 0) holds each user's all-time totals.
 CREATE TABLE call_rollups (
     user_id            INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     day                INTEGER NOT NULL,
