@@ -94,6 +94,9 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 	if err := db.Migrate(ctx); err != nil {
 		return fail(err)
 	}
+	if err := db.Optimize(ctx); err != nil {
+		return fail(err)
+	}
 	key, err := cfg.signingKey()
 	if err != nil {
 		return fail(err)
@@ -177,13 +180,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-// purgeLoop drops expired sessions and rate-limit windows every few minutes.
+// purgeLoop drops expired sessions and rate-limit windows every few
+// minutes, and keeps the query planner's statistics fresh.
 func purgeLoop(ctx context.Context, a *app.App) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
 		if err := a.Auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			a.Logger.Warn("purge expired sessions", "err", err)
+		}
+		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+			a.Logger.Warn("optimize database", "err", err)
 		}
 		select {
 		case <-ctx.Done():
