@@ -10,7 +10,7 @@ import (
 
 // migrate applies every pending migration and reports the schema version.
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseConfig("migrate", args, getenv, stderr, nil)
+	cfg, err := parseConfig("migrate", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // parseConfig parses a command's flags (the shared ones plus what extra
 // declares) and finishes the configuration.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*config, *flag.FlagSet, error) {
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg, finish := bindConfig(fs, getenv)
@@ -71,12 +71,12 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := finish(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return cfg, fs, nil
+	return cfg, nil
 }
 
 // openApp opens and migrates the database and wires every capability.
@@ -115,24 +115,32 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 	return a, nil
 }
 
-func closeApp(a *app.App) {
-	a.Close()
-	a.DB.Close()
+// withApp runs fn with the application open, and closes it after.
+func withApp(ctx context.Context, cfg *config, stderr io.Writer, fn func(a *app.App) error) error {
+	a, err := openApp(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		a.Close()
+		a.DB.Close()
+	}()
+	return fn(a)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var withDemo bool
-	cfg, _, err := parseConfig("serve", args, getenv, stderr, func(fs *flag.FlagSet) {
+	cfg, err := parseConfig("serve", args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&withDemo, "demo", false, "create the demo account (or give it a new password) and print its login")
 	})
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeApp(a)
+	return withApp(ctx, cfg, stderr, func(a *app.App) error { return serveApp(ctx, cfg, a, withDemo, stdout) })
+}
+
+// serveApp serves until ctx ends, then shuts down gracefully.
+func serveApp(ctx context.Context, cfg *config, a *app.App, withDemo bool, stdout io.Writer) error {
 	if withDemo {
 		if err := seedDemo(ctx, a, stdout); err != nil {
 			return err
@@ -202,16 +210,11 @@ func purgeLoop(ctx context.Context, a *app.App) {
 
 // demoCommand is "callboard demo".
 func demoCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := parseConfig("demo", args, getenv, stderr, nil)
+	cfg, err := parseConfig("demo", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeApp(a)
-	return seedDemo(ctx, a, stdout)
+	return withApp(ctx, cfg, stderr, func(a *app.App) error { return seedDemo(ctx, a, stdout) })
 }
 
 func seedDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
@@ -232,20 +235,17 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	if len(args) == 0 || args[0] != "rebuild" {
 		return fmt.Errorf("usage: callboard stats rebuild")
 	}
-	cfg, _, err := parseConfig("stats rebuild", args[1:], getenv, stderr, nil)
+	cfg, err := parseConfig("stats rebuild", args[1:], getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeApp(a)
-	start := time.Now()
-	n, err := a.Rollups.RebuildAll(ctx, a.Account.Location)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "rebuilt call statistics of %d users in %s\n", n, time.Since(start).Round(time.Millisecond))
-	return nil
+	return withApp(ctx, cfg, stderr, func(a *app.App) error {
+		start := time.Now()
+		n, err := a.Rollups.RebuildAll(ctx, a.Account.Location)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rebuilt call statistics of %d users in %s\n", n, time.Since(start).Round(time.Millisecond))
+		return nil
+	})
 }

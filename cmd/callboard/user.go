@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"callboard/internal/app"
 	"callboard/internal/apperr"
 	"callboard/internal/auth"
 )
@@ -19,7 +20,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("usage: callboard user create --email E --first-name F --last-name L [--phone P] < password")
 	}
 	var email, first, last, phone string
-	cfg, _, err := parseConfig("user create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+	cfg, err := parseConfig("user create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "email address (required)")
 		fs.StringVar(&first, "first-name", "", "first name (required)")
 		fs.StringVar(&last, "last-name", "", "last name (required)")
@@ -32,25 +33,22 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil && err != io.EOF {
 		return fmt.Errorf("read password: %w", err)
 	}
-	a, err := openApp(ctx, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeApp(a)
-	u, err := a.Auth.CreateUser(ctx, auth.NewUser{
-		Email: email, Password: strings.TrimRight(password, "\r\n"), FirstName: first, LastName: last, Phone: phone,
-	}, auth.Client{IP: "cli", UserAgent: "callboard user create"})
-	if e, ok := apperr.As(err); ok {
-		var b strings.Builder
-		b.WriteString(e.Message)
-		for _, f := range e.Fields {
-			fmt.Fprintf(&b, "\n  %s: %s", strings.TrimPrefix(f.Location, "body."), f.Message)
+	return withApp(ctx, cfg, stderr, func(a *app.App) error {
+		u, err := a.Auth.CreateUser(ctx, auth.NewUser{
+			Email: email, Password: strings.TrimRight(password, "\r\n"), FirstName: first, LastName: last, Phone: phone,
+		}, auth.Client{IP: "cli", UserAgent: "callboard user create"})
+		if e, ok := apperr.As(err); ok {
+			var b strings.Builder
+			b.WriteString(e.Message)
+			for _, f := range e.Fields {
+				fmt.Fprintf(&b, "\n  %s: %s", strings.TrimPrefix(f.Location, "body."), f.Message)
+			}
+			return fmt.Errorf("%s", b.String())
 		}
-		return fmt.Errorf("%s", b.String())
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "created user %d <%s>\n", u.ID, u.Email)
-	return nil
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created user %d <%s>\n", u.ID, u.Email)
+		return nil
+	})
 }

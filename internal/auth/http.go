@@ -111,6 +111,15 @@ type sessionOutput struct {
 	}
 }
 
+func sessionAnswer(u User, tokens Tokens, err error) (*sessionOutput, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := &sessionOutput{}
+	out.Body.User, out.Body.Tokens = u, tokens
+	return out, nil
+}
+
 type loginInput struct {
 	ClientInfo
 	Body struct {
@@ -140,12 +149,7 @@ func Register(api huma.API, svc *Service) {
 	}, func(ctx context.Context, in *registerInput) (*sessionOutput, error) {
 		u, tokens, err := svc.Register(ctx, NewUser{Email: in.Body.Email, Password: in.Body.Password,
 			FirstName: in.Body.FirstName, LastName: in.Body.LastName, Phone: in.Body.Phone}, in.Client)
-		if err != nil {
-			return nil, err
-		}
-		out := &sessionOutput{}
-		out.Body.User, out.Body.Tokens = u, tokens
-		return out, nil
+		return sessionAnswer(u, tokens, err)
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-login", Method: http.MethodPost, Path: "/api/auth/login/", Tags: tags,
@@ -154,12 +158,7 @@ func Register(api huma.API, svc *Service) {
 		Errors:      []int{http.StatusUnauthorized, http.StatusTooManyRequests},
 	}, func(ctx context.Context, in *loginInput) (*sessionOutput, error) {
 		u, tokens, err := svc.Login(ctx, in.Body.Email, in.Body.Password, in.Client)
-		if err != nil {
-			return nil, err
-		}
-		out := &sessionOutput{}
-		out.Body.User, out.Body.Tokens = u, tokens
-		return out, nil
+		return sessionAnswer(u, tokens, err)
 	})
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-refresh", Method: http.MethodPost, Path: "/api/auth/refresh/", Tags: tags,

@@ -1,0 +1,57 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+
+	"callboard/internal/apitest"
+	"callboard/internal/demo"
+	"callboard/internal/store"
+	"callboard/internal/storetest"
+)
+
+func TestSeed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		services := demo.Services{Auth: s.Auth, Account: s.Account, Calls: s.Calls, Now: s.Clock.Now}
+		first, err := demo.Seed(context.Background(), services)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !first.Created || first.Email != demo.Email {
+			t.Fatalf("first seed: %+v", first)
+		}
+		login := func(pw string) *apitest.Response {
+			return s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: map[string]string{"email": demo.Email, "password": pw}})
+		}
+		res := login(first.Password)
+		if res.Status != 200 {
+			t.Fatalf("demo login: %d", res.Status)
+		}
+		var o struct {
+			Timezone  string `json:"timezone"`
+			CallStats struct {
+				AllTime struct {
+					TotalCalls     int `json:"total_calls"`
+					CompletedCalls int `json:"completed_calls"`
+				} `json:"all_time"`
+			} `json:"call_stats"`
+			Agents []struct{} `json:"agents"`
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/", Token: res.JSON(t)["access"].(string)}).Decode(t, &o)
+		if o.Timezone != "Asia/Karachi" || o.CallStats.AllTime.TotalCalls < 1000 || o.CallStats.AllTime.CompletedCalls == 0 || len(o.Agents) == 0 {
+			t.Fatalf("demo overview: %+v", o)
+		}
+
+		again, err := demo.Seed(context.Background(), services)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Created || again.Password == first.Password {
+			t.Fatalf("second seed must only change the password: %+v", again)
+		}
+		if login(first.Password).Status != 401 || login(again.Password).Status != 200 {
+			t.Fatal("the old demo password still works, or the new one does not")
+		}
+	})
+}

@@ -1,0 +1,73 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+
+	"callboard/internal/store"
+	"callboard/internal/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		// Migrating again is a no-op at the same version.
+		v1, err := db.MigrationVersion(ctx)
+		if err != nil || v1 < 4 {
+			t.Fatalf("version %d, %v", v1, err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if v2, _ := db.MigrationVersion(ctx); v2 != v1 {
+			t.Fatalf("version moved from %d to %d", v1, v2)
+		}
+		if err := db.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Optimize(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		insert := func(tx *sql.Tx, email string) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, is_verified, created_at, updated_at)
+				VALUES ($1, 'x', 'A', 'B', $2, $3, $3)`, email, false, int64(1))
+			return err
+		}
+		// A failed transaction leaves nothing behind.
+		boom := errors.New("boom")
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := insert(tx, "a@example.com"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Tx returned %v", err)
+		}
+		var n int
+		_ = db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+		if n != 0 {
+			t.Fatalf("%d rows after a rolled-back transaction", n)
+		}
+		// Unique violations are recognised on both databases.
+		if err := db.Tx(ctx, func(tx *sql.Tx) error { return insert(tx, "a@example.com") }); err != nil {
+			t.Fatal(err)
+		}
+		err = db.Tx(ctx, func(tx *sql.Tx) error { return insert(tx, "a@example.com") })
+		if !store.IsUniqueViolation(err) {
+			t.Fatalf("duplicate email: %v is not a unique violation", err)
+		}
+		if store.IsUniqueViolation(boom) || store.IsUniqueViolation(nil) {
+			t.Fatal("false positive")
+		}
+		// Times round-trip as Unix milliseconds in UTC.
+		var ms int64
+		_ = db.Read().QueryRowContext(ctx, `SELECT created_at FROM users`).Scan(&ms)
+		if got := store.Time(ms); got.UnixMilli() != 1 || got.Location().String() != "UTC" {
+			t.Fatalf("time %v", got)
+		}
+	})
+}
