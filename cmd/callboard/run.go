@@ -189,7 +189,8 @@ func serveApp(ctx context.Context, cfg *config, a *app.App, withDemo bool, stdou
 }
 
 // purgeLoop drops expired sessions and rate-limit windows every few
-// minutes, and keeps the query planner's statistics fresh.
+// minutes, and keeps the query planner's statistics fresh (openApp has
+// refreshed them at start, so that waits for the first tick).
 func purgeLoop(ctx context.Context, a *app.App) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -197,13 +198,13 @@ func purgeLoop(ctx context.Context, a *app.App) {
 		if err := a.Auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			a.Logger.Warn("purge expired sessions", "err", err)
 		}
-		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
-			a.Logger.Warn("optimize database", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+			a.Logger.Warn("optimize database", "err", err)
 		}
 	}
 }
