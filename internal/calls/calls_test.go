@@ -844,3 +844,39 @@ func TestBatchObserver(t *testing.T) {
 		}
 	})
 }
+
+func TestDistinctWords(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"Hello, hello HELLO world.", "hello world"},
+		{"order #4521: order-4521 (ORDER)", "order 4521"},
+		{"don't stop", "don t stop"},
+		{"Agent: السلام علیکم، آپ کا آرڈر آپ کا", "agent السلام علیکم، آپ کا آرڈر"},
+		{"café Café CAFÉ", "café cafÉ"},
+		{"\n\t  a\r\nb a ", "a b"},
+	} {
+		if got := calls.DistinctWords(tc.in); got != tc.want {
+			t.Errorf("DistinctWords(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// The full-text index gets each transcript word once; every word, in any
+// case and with any punctuation, still finds the call.
+func TestSearchFindsEveryWord(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		transcript := "Agent: Hello! Your ORDER #4521 ships Tuesday.\nCustomer: hello, thanks; order-4521 again?\n" +
+			"Agent: جی ہاں، آپ کا آرڈر منگل کو پہنچے گا۔ Café naïve"
+		ingest(t, s, with(call("w-1", u.UserID, 0), "transcript", transcript, "summary", "Refund REFUND refund."))
+		ingest(t, s, with(call("w-2", u.UserID, 5), "transcript", "nothing relevant here"))
+		for _, q := range []string{"hello", "HELLO", "order", "4521", "tuesday", "customer", "thanks", "again",
+			"آرڈر", "منگل", "café", "naïve", "refund", "tues", "ord"} {
+			l := list(t, s, u.Access, "search="+url.QueryEscape(q))
+			if got := l.externals(); !slices.Equal(got, []string{"w-1"}) {
+				t.Errorf("search %q found %v, want [w-1]", q, got)
+			}
+		}
+	})
+}

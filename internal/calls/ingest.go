@@ -203,6 +203,9 @@ type parsedCall struct {
 	transcript *string
 	recording  *string
 	problems   []FieldProblem
+	// The summary and transcript reduced for SQLite's full-text index,
+	// computed before the write transaction (see distinctWords).
+	searchSummary, searchTranscript string
 }
 
 func (p *parsedCall) fail(field, message string) {
@@ -305,6 +308,12 @@ func parseIngest(i int, c *IngestCall) parsedCall {
 	}
 	p.summary = p.text("summary", c.Summary, maxSummaryLen)
 	p.transcript = p.text("transcript", c.Transcript, maxTranscriptLen)
+	if p.summary != nil {
+		p.searchSummary = distinctWords(*p.summary)
+	}
+	if p.transcript != nil {
+		p.searchTranscript = distinctWords(*p.transcript)
+	}
 	if c.RecordingURL != nil {
 		u, err := url.Parse(*c.RecordingURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(*c.RecordingURL) > maxRecordingURLLen {
@@ -608,7 +617,7 @@ func (b *batch) apply(ctx context.Context, p *parsedCall) (IngestResult, *CallEv
 		res.Status, res.ID = ResultUnchanged, &old.ID
 		return res, nil, nil
 	}
-	if err := b.write(ctx, old, &next); err != nil {
+	if err := b.write(ctx, p, old, &next); err != nil {
 		return res, nil, err
 	}
 	stored := next
@@ -738,9 +747,10 @@ func (b *batch) upsertAgent(ctx context.Context, userID int64, in *IngestAgent) 
 	return a.id, nil
 }
 
-// write stores next: an insert when old is nil, else an update; the search
-// index is rewritten only when the searched text changed.
-func (b *batch) write(ctx context.Context, old, next *Call) error {
+// write stores next, merged from report p: an insert when old is nil, else
+// an update; the search index is rewritten only when the searched text
+// changed.
+func (b *batch) write(ctx context.Context, p *parsedCall, old, next *Call) error {
 	pg := b.s.db.Dialect == store.Postgres
 	args := []any{next.UserID, nullInt(next.AgentID), next.ExternalID, next.Direction, next.FromNumber, next.ToNumber,
 		string(next.Status), store.Millis(next.StartedAt), nullTime(next.AnsweredAt), nullTime(next.EndedAt),
@@ -807,7 +817,8 @@ func (b *batch) write(ctx context.Context, old, next *Call) error {
 	if pg || !textChanged {
 		return nil
 	}
-	row := [4]any{next.ID, ownerTerm(next.UserID) + " " + numberTerms(next.FromNumber, next.ToNumber), next.Summary, next.Transcript}
+	row := [4]any{next.ID, ownerTerm(next.UserID) + " " + numberTerms(next.FromNumber, next.ToNumber),
+		searchableText(next.Summary, p.summary, p.searchSummary), searchableText(next.Transcript, p.transcript, p.searchTranscript)}
 	if i, ok := b.searchPending[next.ID]; ok {
 		// Changed again in this batch: the pending row is replaced (and, if
 		// the call was indexed before the batch, its delete is queued).
@@ -886,6 +897,55 @@ func numberTerms(numbers ...string) string {
 		}
 	}
 	return sb.String()
+}
+
+// distinctWords is text for SQLite's full-text index with each word once.
+// The index is built with detail=none: it records which calls hold a term,
+// never how often or where, so a transcript's repeated words only cost
+// tokenizing (a third of an ingest batch's full-text work). It splits only
+// where the index's tokenizer (unicode61) splits too, at ASCII characters
+// other than letters and digits, and folds only ASCII case, which the
+// tokenizer folds the same way: the index ends up with the same terms.
+func distinctWords(text string) string {
+	seen := make(map[string]struct{}, 64)
+	var sb strings.Builder
+	sb.Grow(len(text) / 2)
+	word := make([]byte, 0, 32)
+	flush := func() {
+		if len(word) == 0 {
+			return
+		}
+		if _, ok := seen[string(word)]; !ok {
+			seen[string(word)] = struct{}{}
+			if sb.Len() > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.Write(word)
+		}
+		word = word[:0]
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			word = append(word, c+('a'-'A'))
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
+			word = append(word, c)
+		default:
+			flush()
+		}
+	}
+	flush()
+	return sb.String()
+}
+
+// searchableText is distinctWords(stored), taken from the report's own
+// reduced text when the stored text is the report's (the usual case).
+func searchableText(stored string, reported *string, reduced string) string {
+	if reported != nil && *reported == stored {
+		return reduced
+	}
+	return distinctWords(stored)
 }
 
 func onlyDigits(s string) string {
