@@ -126,8 +126,9 @@ func (s *Service) Ingest(ctx context.Context, batch []IngestCall) (IngestSummary
 	}
 	now := s.now()
 	in := make([]parsedCall, len(batch))
+	var words wordSet
 	for i := range batch {
-		in[i] = parseIngest(i, &batch[i])
+		in[i] = parseIngest(i, &batch[i], &words)
 	}
 	sum := IngestSummary{Results: make([]IngestResult, len(batch))}
 	var events []CallEvent
@@ -215,7 +216,7 @@ func (p *parsedCall) fail(field, message string) {
 
 // parseIngest checks each field of one call on its own; the checks that
 // need the stored call come later, in apply.
-func parseIngest(i int, c *IngestCall) parsedCall {
+func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 	p := parsedCall{index: i, externalID: strings.TrimSpace(c.ExternalID), status: Status(c.Status)}
 	if n := utf8.RuneCountInString(p.externalID); n == 0 || n > maxExternalIDLen {
 		p.fail("external_id", fmt.Sprintf("is required, 1 to %d characters", maxExternalIDLen))
@@ -309,10 +310,10 @@ func parseIngest(i int, c *IngestCall) parsedCall {
 	p.summary = p.text("summary", c.Summary, maxSummaryLen)
 	p.transcript = p.text("transcript", c.Transcript, maxTranscriptLen)
 	if p.summary != nil {
-		p.searchSummary = distinctWords(*p.summary)
+		p.searchSummary = words.distinct(*p.summary)
 	}
 	if p.transcript != nil {
-		p.searchTranscript = distinctWords(*p.transcript)
+		p.searchTranscript = words.distinct(*p.transcript)
 	}
 	if c.RecordingURL != nil {
 		u, err := url.Parse(*c.RecordingURL)
@@ -747,6 +748,19 @@ func (b *batch) upsertAgent(ctx context.Context, userID int64, in *IngestAgent) 
 	return a.id, nil
 }
 
+// The statements that insert a call. PostgreSQL also stores the search
+// vector; SQLite goes without RETURNING, as Exec and LastInsertId cost less
+// per row there.
+var (
+	insertCallSQLite = `INSERT INTO calls (user_id, agent_id, external_id, direction, from_number, to_number, status,
+		started_at, answered_at, ended_at, duration_seconds, satisfaction, sentiment, end_reason, cost_amount,
+		cost_currency, recording_url, created_at, updated_at, summary, transcript) VALUES (` + placeholders(1, 21) + `)`
+	insertCallPostgres = `INSERT INTO calls (user_id, agent_id, external_id, direction, from_number, to_number, status,
+		started_at, answered_at, ended_at, duration_seconds, satisfaction, sentiment, end_reason, cost_amount,
+		cost_currency, recording_url, created_at, updated_at, summary, transcript, search_vector)
+		VALUES (` + placeholders(1, 21) + `, to_tsvector('simple', $22)) RETURNING id`
+)
+
 // write stores next, merged from report p: an insert when old is nil, else
 // an update; the search index is rewritten only when the searched text
 // changed.
@@ -760,17 +774,10 @@ func (b *batch) write(ctx context.Context, p *parsedCall, old, next *Call) error
 	textChanged := old == nil || old.FromNumber != next.FromNumber || old.ToNumber != next.ToNumber ||
 		old.Summary != next.Summary || old.Transcript != next.Transcript
 	if old == nil {
-		q := `INSERT INTO calls (user_id, agent_id, external_id, direction, from_number, to_number, status, started_at,
-			answered_at, ended_at, duration_seconds, satisfaction, sentiment, end_reason, cost_amount, cost_currency,
-			recording_url, created_at, updated_at, summary, transcript) VALUES (` + placeholders(1, 21) + `) RETURNING id`
+		q := insertCallSQLite
 		if pg {
-			q = strings.Replace(q, "transcript)", "transcript, search_vector)", 1)
-			q = strings.Replace(q, ") RETURNING", ", to_tsvector('simple', $22)) RETURNING", 1)
+			q = insertCallPostgres
 			args = append(args, searchText(next))
-		}
-		if !pg {
-			// No RETURNING: Exec and LastInsertId cost less per row on SQLite.
-			q = strings.TrimSuffix(q, " RETURNING id")
 		}
 		st, err := b.stmt(ctx, q)
 		if err != nil {
@@ -907,36 +914,68 @@ func numberTerms(numbers ...string) string {
 // other than letters and digits, and folds only ASCII case, which the
 // tokenizer folds the same way: the index ends up with the same terms.
 func distinctWords(text string) string {
-	seen := make(map[string]struct{}, 64)
-	var sb strings.Builder
-	sb.Grow(len(text) / 2)
-	word := make([]byte, 0, 32)
-	flush := func() {
-		if len(word) == 0 {
+	var w wordSet
+	return w.distinct(text)
+}
+
+// wordSet is distinctWords' memory, reused across the calls of a batch so
+// that a transcript costs one allocation (its result), not a map each.
+type wordSet struct {
+	seen map[string]struct{}
+}
+
+func (w *wordSet) distinct(text string) string {
+	if w.seen == nil {
+		w.seen = make(map[string]struct{}, 256)
+	}
+	clear(w.seen)
+	var out []byte
+	start, lower := -1, false
+	add := func(end int) {
+		word := text[start:end] // a substring: no copy
+		if lower {
+			word = asciiLower(word)
+		}
+		if _, ok := w.seen[word]; ok {
 			return
 		}
-		if _, ok := seen[string(word)]; !ok {
-			seen[string(word)] = struct{}{}
-			if sb.Len() > 0 {
-				sb.WriteByte(' ')
-			}
-			sb.Write(word)
+		w.seen[word] = struct{}{}
+		if out == nil {
+			out = make([]byte, 0, len(text)/2)
+		} else {
+			out = append(out, ' ')
 		}
-		word = word[:0]
+		out = append(out, word...)
 	}
 	for i := 0; i < len(text); i++ {
 		c := text[i]
+		isWord := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80 || c >= 'A' && c <= 'Z'
 		switch {
-		case c >= 'A' && c <= 'Z':
-			word = append(word, c+('a'-'A'))
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
-			word = append(word, c)
-		default:
-			flush()
+		case isWord && start < 0:
+			start, lower = i, c >= 'A' && c <= 'Z'
+		case isWord:
+			lower = lower || c >= 'A' && c <= 'Z'
+		case start >= 0:
+			add(i)
+			start = -1
 		}
 	}
-	flush()
-	return sb.String()
+	if start >= 0 {
+		add(len(text))
+	}
+	return string(out)
+}
+
+// asciiLower folds A-Z only: other letters are left for the tokenizer,
+// whose case folding may differ from Go's.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // searchableText is distinctWords(stored), taken from the report's own
