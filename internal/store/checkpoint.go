@@ -28,10 +28,12 @@ type checkpointer struct {
 	writer func(context.Context) (*sql.Conn, error)
 	// restartFrames is checkpointRestartFrames (smaller in tests).
 	restartFrames int
-	wake          chan struct{}
-	stop          chan struct{}
-	done          chan struct{}
-	once          sync.Once
+	// retryAt is when a restart that readers held up may be tried again.
+	retryAt time.Time
+	wake    chan struct{}
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 const (
@@ -42,11 +44,17 @@ const (
 	// is restarted. A longer log makes every page lookup of the writer
 	// search more of the log's index; restarting too often stalls the writer.
 	checkpointRestartFrames = 32768 // 128 MB of 4 KB pages
+	// checkpointBusyTimeout is how long a restart waits for readers of old
+	// pages (an export streams for seconds) while it holds the writer, and
+	// checkpointRetry how long it then leaves the writer alone: a long read
+	// lets the log grow for a while instead of stalling ingest.
+	checkpointBusyTimeout = 50 * time.Millisecond
+	checkpointRetry       = time.Second
 )
 
 func startCheckpointer(conn *sql.DB, writer func(context.Context) (*sql.Conn, error)) *checkpointer {
 	c := &checkpointer{conn: conn, writer: writer, restartFrames: checkpointRestartFrames,
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -65,7 +73,7 @@ func (c *checkpointer) loop() {
 	defer tick.Stop()
 	for {
 		select {
-		case <-c.stop:
+		case <-c.quit:
 			return
 		case <-c.wake:
 		case <-tick.C:
@@ -85,11 +93,12 @@ func (c *checkpointer) checkpoint(ctx context.Context) error {
 	if err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
 		return fmt.Errorf("passive: %w", err)
 	}
-	if logFrames < c.restartFrames {
+	if logFrames < c.restartFrames || time.Now().Before(c.retryAt) {
 		return nil
 	}
-	// RESTART waits (up to the busy timeout) for readers of old pages to
-	// finish and leaves the log to be overwritten from its start.
+	// RESTART waits (up to the connection's busy timeout) for readers of
+	// old pages to finish and leaves the log to be overwritten from its
+	// start.
 	w, err := c.writer(ctx)
 	if err != nil {
 		return fmt.Errorf("reserve writer: %w", err)
@@ -98,18 +107,24 @@ func (c *checkpointer) checkpoint(ctx context.Context) error {
 	if err := c.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &logFrames, &copied); err != nil {
 		return fmt.Errorf("restart: %w", err)
 	}
+	if busy != 0 {
+		c.retryAt = time.Now().Add(checkpointRetry)
+	}
 	return nil
+}
+
+// stop ends the loop; a checkpoint under way finishes first.
+func (c *checkpointer) stop() {
+	c.once.Do(func() {
+		close(c.quit)
+		<-c.done
+	})
 }
 
 // close stops the loop and closes its connection. Closed after the other
 // connections, it is the last one, and SQLite then copies the whole log into
 // the database file and removes it: a stopped server leaves one file behind.
 func (c *checkpointer) close() error {
-	var err error
-	c.once.Do(func() {
-		close(c.stop)
-		<-c.done
-		err = c.conn.Close()
-	})
-	return err
+	c.stop()
+	return c.conn.Close()
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func openTestSQLite(t *testing.T) (*DB, string) {
@@ -79,5 +80,79 @@ func TestCloseLeavesNoLog(t *testing.T) {
 	var n int
 	if err := again.Read().QueryRow(`SELECT count(*) FROM filler`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d rows after reopening, %v", n, err)
+	}
+}
+
+// A long read (an export streams for seconds) holds old pages in the log, so
+// the log cannot restart under it. The checkpointer then gives up quickly
+// and tries again later, instead of holding the writer until the read ends.
+func TestCheckpointerDoesNotStallWritesBehindLongReads(t *testing.T) {
+	db, _ := openTestSQLite(t)
+	db.ckpt.restartFrames = 50
+	ctx := context.Background()
+	if _, err := db.Write().Exec(`INSERT INTO filler (body) VALUES ('before')`); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := db.Read().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback()
+	var n int
+	if err := reader.QueryRow(`SELECT count(*) FROM filler`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d rows, %v", n, err)
+	}
+	body := strings.Repeat("x", 3000)
+	var slowest time.Duration
+	for range 100 {
+		start := time.Now()
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			for range 10 {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO filler (body) VALUES ($1)`, body); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slowest = max(slowest, time.Since(start))
+	}
+	// The busy timeout is 10 s; a restart waiting that long would show.
+	if slowest > 3*time.Second {
+		t.Fatalf("a commit waited %v behind the checkpointer", slowest)
+	}
+	// The reader still sees its snapshot.
+	if err := reader.QueryRow(`SELECT count(*) FROM filler`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("reader sees %d rows, %v", n, err)
+	}
+}
+
+// The driver runs a DSN's pragmas sorted by name, not in order: each pool
+// must get its own values, not whichever duplicate sorts last.
+func TestSQLitePoolPragmas(t *testing.T) {
+	db, _ := openTestSQLite(t)
+	for _, tc := range []struct {
+		pool   string
+		conn   *sql.DB
+		pragma string
+		want   int
+	}{
+		{"writer", db.write, "busy_timeout", 10000},
+		{"writer", db.write, "wal_autocheckpoint", 0},
+		{"writer", db.write, "cache_size", -32000},
+		{"reader", db.read, "query_only", 1},
+		{"reader", db.read, "busy_timeout", 10000},
+		{"checkpointer", db.ckpt.conn, "busy_timeout", int(checkpointBusyTimeout.Milliseconds())},
+		{"checkpointer", db.ckpt.conn, "wal_autocheckpoint", 0},
+	} {
+		var got int
+		if err := tc.conn.QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: %s = %d, want %d", tc.pool, tc.pragma, got, tc.want)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,15 +83,15 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// busy_timeout matters for other processes (callboard migrate, demo)
 	// touching the same file; within this process the writer pool serialises.
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=busy_timeout(10000)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)" +
+	common := []string{"journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)", "temp_store(MEMORY)",
 		// Reads through a memory map share the OS page cache instead of a
 		// read(2) per page: as the database outgrows SQLite's own cache this
 		// keeps ingest and deep pages from turning into system calls.
-		"&_pragma=mmap_size(4294967296)"
+		"mmap_size(4294967296)"}
 	// The writer never checkpoints (the checkpointer does, beside it) and
-	// keeps up to 128 MB of index pages (the later cache_size wins).
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=wal_autocheckpoint(0)&_pragma=cache_size(-131072)&_txlock=immediate")
+	// keeps up to 32 MB of pages.
+	write, err := sql.Open("sqlite", sqliteDSN(path, slices.Concat(common, []string{"busy_timeout(10000)", "cache_size(-32000)",
+		"wal_autocheckpoint(0)"}))+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -103,7 +104,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite", sqliteDSN(path, slices.Concat(common, []string{"busy_timeout(10000)", "cache_size(-32000)", "query_only(1)"})))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite reader: %w", err)
@@ -112,7 +113,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	read.SetConnMaxIdleTime(0)
-	ckpt, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=wal_autocheckpoint(0)")
+	ckpt, err := sql.Open("sqlite", sqliteDSN(path, slices.Concat(common, []string{
+		fmt.Sprintf("busy_timeout(%d)", checkpointBusyTimeout.Milliseconds()), "wal_autocheckpoint(0)"})))
 	if err != nil {
 		write.Close()
 		read.Close()
@@ -124,8 +126,25 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return &DB{Dialect: SQLite, read: read, write: write, ckpt: startCheckpointer(ckpt, write.Conn)}, nil
 }
 
+// sqliteDSN names the database file with pragmas for each new connection.
+// The driver runs them sorted by name, so a pragma must appear once.
+func sqliteDSN(path string, pragmas []string) string {
+	var sb strings.Builder
+	sb.WriteString("file:" + path + "?")
+	for i, p := range pragmas {
+		if i > 0 {
+			sb.WriteByte('&')
+		}
+		sb.WriteString("_pragma=" + p)
+	}
+	return sb.String()
+}
+
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.ckpt != nil {
+		db.ckpt.stop() // no checkpoint may reach for the writer while it closes
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
