@@ -33,8 +33,17 @@ func Normalize(raw, region string) (string, error) {
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", ErrInvalid
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	// E.164 allows 15 digits at most; the metadata accepts some longer
+	// German numbers ("+49 21000000000000"), which no network can dial.
+	if len(e164)-1 > maxE164Digits {
+		return "", ErrInvalid
+	}
+	return e164, nil
 }
+
+// maxE164Digits is the most digits an E.164 number has (ITU-T E.164 §6.1).
+const maxE164Digits = 15
 
 // RegionForTimezone guesses a default region from an IANA timezone, so a user
 // in Asia/Dubai can type local numbers. Unknown zones give DefaultRegion.

@@ -27,7 +27,7 @@ func TestNormalize(t *testing.T) {
 			t.Errorf("Normalize(%q, %q) = %q, %v; want %q", tt.raw, tt.region, got, err, tt.want)
 		}
 	}
-	for _, raw := range []string{"", "   ", "12345", "call me", "+92", "0300 12345678901234", strings.Repeat("3", 65), "+999 1234567", "020 7946 0958"} {
+	for _, raw := range []string{"", "   ", "12345", "call me", "+92", "0300 12345678901234", strings.Repeat("3", 65), "+999 1234567", "020 7946 0958", "+4921000000000000"} {
 		if got, err := Normalize(raw, "PK"); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Normalize(%q) = %q, %v; want ErrInvalid", raw, got, err)
 		}
