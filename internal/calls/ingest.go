@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -437,55 +436,43 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 	if len(ids) > 0 {
 		in, arg := inList(s, ids)
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE deleted_at IS NULL AND id `+in, arg)
-		if err != nil {
-			return nil, fmt.Errorf("load users: %w", err)
-		}
-		for rows.Next() {
+		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("load users: %w", err)
+			if err := r.Scan(&id); err != nil {
+				return err
 			}
 			b.usersByID[id] = true
-		}
-		if err := closeRows(rows); err != nil {
+			return nil
+		}); err != nil {
 			return nil, fmt.Errorf("load users: %w", err)
 		}
 	}
 	if len(emails) > 0 {
 		in, arg := inList(s, emails)
 		rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE deleted_at IS NULL AND email `+in, arg)
-		if err != nil {
-			return nil, fmt.Errorf("load users by email: %w", err)
-		}
-		for rows.Next() {
+		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			var id int64
 			var email string
-			if err := rows.Scan(&id, &email); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("load users by email: %w", err)
+			if err := r.Scan(&id, &email); err != nil {
+				return err
 			}
 			b.usersByEmail[email] = id
-		}
-		if err := closeRows(rows); err != nil {
+			return nil
+		}); err != nil {
 			return nil, fmt.Errorf("load users by email: %w", err)
 		}
 	}
 	if len(externals) > 0 {
 		in, arg := inList(s, externals)
 		rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls c WHERE c.external_id `+in, arg)
-		if err != nil {
-			return nil, fmt.Errorf("load calls: %w", err)
-		}
-		for rows.Next() {
-			c, err := scanCall(rows)
+		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
+			c, err := scanCall(r)
 			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("load calls: %w", err)
+				return err
 			}
 			b.calls[c.ExternalID] = c
-		}
-		if err := closeRows(rows); err != nil {
+			return nil
+		}); err != nil {
 			return nil, fmt.Errorf("load calls: %w", err)
 		}
 	}
@@ -494,19 +481,15 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 		// the same external id come along and are told apart by user below).
 		in, arg := inList(s, agentExternals)
 		rows, err := tx.QueryContext(ctx, `SELECT id, user_id, external_id, name, voice FROM agents WHERE external_id `+in, arg)
-		if err != nil {
-			return nil, fmt.Errorf("load agents: %w", err)
-		}
-		for rows.Next() {
+		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			var k agentKey
 			a := &agentRow{}
-			if err := rows.Scan(&a.id, &k.userID, &k.externalID, &a.name, &a.voice); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("load agents: %w", err)
+			if err := r.Scan(&a.id, &k.userID, &k.externalID, &a.name, &a.voice); err != nil {
+				return err
 			}
 			b.agents[k] = a
-		}
-		if err := closeRows(rows); err != nil {
+			return nil
+		}); err != nil {
 			return nil, fmt.Errorf("load agents: %w", err)
 		}
 	}
@@ -523,11 +506,6 @@ func inList[T string | int64](s *Service, values []T) (string, any) {
 	}
 	raw, _ := json.Marshal(values)
 	return "IN (SELECT value FROM json_each($1))", string(raw)
-}
-
-func closeRows(rows *sql.Rows) error {
-	err := rows.Err()
-	return errors.Join(err, rows.Close())
 }
 
 // stmt prepares query once per batch.

@@ -279,19 +279,15 @@ const searchListMax = 2000
 func (s *Service) sqliteSearchHits(ctx context.Context, userID int64, words []string) ([]int64, error) {
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT rowid FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2`,
 		ftsQuery(userID, words), s.searchListMax+1)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
 	ids := []int64{}
-	for rows.Next() {
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("search: %w", err)
+		if err := r.Scan(&id); err != nil {
+			return err
 		}
 		ids = append(ids, id)
-	}
-	if err := closeRows(rows); err != nil {
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	if len(ids) > s.searchListMax {
@@ -347,22 +343,18 @@ func searchWords(raw string) ([]string, string) {
 func (s *Service) agentsNamed(ctx context.Context, userID int64, text string) ([]int64, error) {
 	needle := strings.ToLower(strings.TrimSpace(text))
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, name FROM agents WHERE user_id = $1 ORDER BY id LIMIT $2`, userID, maxAgentScan)
-	if err != nil {
-		return nil, fmt.Errorf("search agents: %w", err)
-	}
 	var ids []int64
-	for rows.Next() {
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 		var id int64
 		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("search agents: %w", err)
+		if err := r.Scan(&id, &name); err != nil {
+			return err
 		}
 		if strings.Contains(strings.ToLower(name), needle) {
 			ids = append(ids, id)
 		}
-	}
-	if err := closeRows(rows); err != nil {
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("search agents: %w", err)
 	}
 	return ids, nil
@@ -627,19 +619,15 @@ type querier interface {
 
 func queryViewsOn(ctx context.Context, db querier, q string, args []any, withCalls func(*Call, CallView)) error {
 	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("list calls: %w", err)
-	}
-	for rows.Next() {
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 		var c Call
 		var name, voice sql.NullString
-		if err := scanInto(rows, &c, false, &name, &voice); err != nil {
-			rows.Close()
-			return fmt.Errorf("list calls: %w", err)
+		if err := scanInto(r, &c, false, &name, &voice); err != nil {
+			return err
 		}
 		withCalls(&c, view(&c, name, voice))
-	}
-	if err := closeRows(rows); err != nil {
+		return nil
+	}); err != nil {
 		return fmt.Errorf("list calls: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"sort"
@@ -244,25 +245,21 @@ func quickStats(cur, prev PeriodStats) []QuickStat {
 func (s *Service) readRollups(ctx context.Context, userID int64, firstDay int) (map[rowKey]counts, counts, error) {
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT day, agent_id, `+rollupColumns+` FROM call_rollups
 		WHERE user_id = $1 AND (day = $2 OR day >= $3)`, userID, allTimeDay, firstDay)
-	if err != nil {
-		return nil, counts{}, fmt.Errorf("read rollups: %w", err)
-	}
-	defer rows.Close()
 	out := map[rowKey]counts{}
 	var all counts
-	for rows.Next() {
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 		k := rowKey{userID: userID}
 		var c counts
-		if err := rows.Scan(append([]any{&k.day, &k.agentID}, c.scanDest()...)...); err != nil {
-			return nil, counts{}, fmt.Errorf("scan rollup: %w", err)
+		if err := r.Scan(append([]any{&k.day, &k.agentID}, c.scanDest()...)...); err != nil {
+			return err
 		}
 		if k.day == allTimeDay {
 			all = c
-			continue
+		} else {
+			out[k] = c
 		}
-		out[k] = c
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, counts{}, fmt.Errorf("read rollups: %w", err)
 	}
 	return out, all, nil
@@ -274,23 +271,19 @@ func (s *Service) agentStats(ctx context.Context, userID int64, byAgent map[int6
 		return out, nil
 	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, name, voice FROM agents WHERE user_id = $1`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("read agents: %w", err)
-	}
-	defer rows.Close()
 	type agent struct{ name, voice string }
 	names := map[int64]agent{}
-	for rows.Next() {
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 		var id int64
 		var a agent
-		if err := rows.Scan(&id, &a.name, &a.voice); err != nil {
-			return nil, fmt.Errorf("scan agent: %w", err)
+		if err := r.Scan(&id, &a.name, &a.voice); err != nil {
+			return err
 		}
 		if _, used := byAgent[id]; used {
 			names[id] = a
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("read agents: %w", err)
 	}
 	for id, c := range byAgent {

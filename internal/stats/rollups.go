@@ -219,17 +219,13 @@ func aggregate(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, userID int64, loc *time.Location) (map[rowKey]counts, error) {
 	rows, err := q.QueryContext(ctx, `SELECT started_at, agent_id, status, duration_seconds, satisfaction FROM calls WHERE user_id = $1`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("read calls: %w", err)
-	}
-	defer rows.Close()
 	out := map[rowKey]counts{}
-	for rows.Next() {
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 		var c calls.Call
 		var started int64
 		var agent sql.NullInt64
-		if err := rows.Scan(&started, &agent, &c.Status, &c.DurationSeconds, &c.Satisfaction); err != nil {
-			return nil, fmt.Errorf("scan call: %w", err)
+		if err := r.Scan(&started, &agent, &c.Status, &c.DurationSeconds, &c.Satisfaction); err != nil {
+			return err
 		}
 		c.UserID, c.StartedAt = userID, store.Time(started)
 		if agent.Valid {
@@ -239,8 +235,8 @@ func aggregate(ctx context.Context, q interface {
 		sum := out[k]
 		sum.add(contribution(&c), 1)
 		out[k] = sum
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("read calls: %w", err)
 	}
 	return out, nil
@@ -273,20 +269,15 @@ func (r *Rollups) Rebuild(ctx context.Context, userID int64, loc *time.Location)
 // in ("callboard stats rebuild"). It returns the number of users rebuilt.
 func (r *Rollups) RebuildAll(ctx context.Context, zoneOf func(ctx context.Context, userID int64) (*time.Location, error)) (int, error) {
 	rows, err := r.db.Read().QueryContext(ctx, `SELECT id FROM users ORDER BY id`)
-	if err != nil {
-		return 0, fmt.Errorf("list users: %w", err)
-	}
 	var ids []int64
-	for rows.Next() {
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("list users: %w", err)
+		if err := r.Scan(&id); err != nil {
+			return err
 		}
 		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return 0, fmt.Errorf("list users: %w", err)
 	}
 	for _, id := range ids {

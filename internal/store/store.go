@@ -274,6 +274,25 @@ func (db *DB) migrator() (*goose.Provider, error) {
 	return provider, nil
 }
 
+// EachRow runs scan on every row of a query's result and closes it. It takes
+// the query's error too and returns it untouched, so a query and its loop
+// share one error check:
+//
+//	rows, err := db.QueryContext(ctx, q, args...)
+//	if err := store.EachRow(rows, err, func(r *sql.Rows) error { … }); err != nil {
+func EachRow(rows *sql.Rows, err error, scan func(*sql.Rows) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return errors.Join(rows.Err(), rows.Close())
+}
+
 // IsUniqueViolation reports whether err is a unique-constraint violation.
 func IsUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError

@@ -94,3 +94,44 @@ func TestOptimizeKeepsFullTextRangesSeeking(t *testing.T) {
 		}
 	}
 }
+
+func TestEachRow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const q = `SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3`
+		stop := errors.New("stop")
+		for _, tc := range []struct {
+			name    string
+			query   string
+			stopAt  int
+			wantSum int
+			wantErr bool
+		}{
+			{"every row", q, 0, 6, false},
+			{"scan error ends the loop", q, 2, 1, true},
+			{"query error is returned", `SELECT no_such_column FROM users`, 0, 0, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				sum := 0
+				rows, err := db.Read().QueryContext(ctx, tc.query)
+				err = store.EachRow(rows, err, func(r *sql.Rows) error {
+					var n int
+					if err := r.Scan(&n); err != nil {
+						return err
+					}
+					if n == tc.stopAt {
+						return stop
+					}
+					sum += n
+					return nil
+				})
+				if (err != nil) != tc.wantErr || sum != tc.wantSum {
+					t.Fatalf("sum %d, err %v", sum, err)
+				}
+				if tc.stopAt != 0 && !errors.Is(err, stop) {
+					t.Fatalf("err %v, want the scan's own error", err)
+				}
+			})
+		}
+	})
+}
