@@ -75,7 +75,12 @@ func NewDir(dir string) (*Dir, error) {
 	return &Dir{root: dir}, nil
 }
 
-func (d *Dir) open() (*os.Root, error) {
+// open checks key and opens the directory as a root that no path can leave;
+// every access to a blob goes through it.
+func (d *Dir) open(key string) (*os.Root, error) {
+	if !ValidKey(key) {
+		return nil, ErrBadKey
+	}
 	r, err := os.OpenRoot(d.root)
 	if err != nil {
 		return nil, fmt.Errorf("open blob dir: %w", err)
@@ -87,10 +92,7 @@ func (d *Dir) open() (*os.Root, error) {
 // key, so the blob appears whole or not at all. Errors: ErrBadKey, or the
 // reader's or file system's error.
 func (d *Dir) Put(ctx context.Context, key string, r io.Reader, _ string) (err error) {
-	if !ValidKey(key) {
-		return ErrBadKey
-	}
-	root, err := d.open()
+	root, err := d.open(key)
 	if err != nil {
 		return err
 	}
@@ -132,10 +134,7 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, _ string) (err e
 
 // Open returns the file under key. Errors: ErrNotFound, ErrBadKey.
 func (d *Dir) Open(_ context.Context, key string) (io.ReadCloser, error) {
-	if !ValidKey(key) {
-		return nil, ErrBadKey
-	}
-	root, err := d.open()
+	root, err := d.open(key)
 	if err != nil {
 		return nil, err
 	}
@@ -157,10 +156,7 @@ func (d *Dir) Open(_ context.Context, key string) (io.ReadCloser, error) {
 // Delete removes the file under key; a missing file is not an error.
 // Errors: ErrBadKey, or the file system's error.
 func (d *Dir) Delete(_ context.Context, key string) error {
-	if !ValidKey(key) {
-		return ErrBadKey
-	}
-	root, err := d.open()
+	root, err := d.open(key)
 	if err != nil {
 		return err
 	}
