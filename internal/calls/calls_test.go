@@ -89,16 +89,18 @@ type listed struct {
 	CountExact bool `json:"count_exact"`
 	Next       *string
 	Previous   *string
-	Results    []struct {
-		ID              int64
-		ExternalID      string `json:"external_id"`
-		Status          string
-		DurationSeconds int `json:"duration_seconds"`
-		Satisfaction    *int
-		Agent           *struct {
-			ID          int64
-			Name, Voice string
-		}
+	Results    []listedCall
+}
+
+type listedCall struct {
+	ID              int64
+	ExternalID      string `json:"external_id"`
+	Status          string
+	DurationSeconds int `json:"duration_seconds"`
+	Satisfaction    *int
+	Agent           *struct {
+		ID          int64
+		Name, Voice string
 	}
 }
 
@@ -465,17 +467,7 @@ func TestList(t *testing.T) {
 			{"sentiment=negative", 20, nil},
 			{"end_reason=voicemail", 20, nil},
 			{"min_duration=300&max_duration=400", -1, func(l listed) bool {
-				return !slices.ContainsFunc(l.Results, func(r struct {
-					ID              int64
-					ExternalID      string `json:"external_id"`
-					Status          string
-					DurationSeconds int `json:"duration_seconds"`
-					Satisfaction    *int
-					Agent           *struct {
-						ID          int64
-						Name, Voice string
-					}
-				}) bool {
+				return !slices.ContainsFunc(l.Results, func(r listedCall) bool {
 					return r.DurationSeconds < 300 || r.DurationSeconds > 400
 				})
 			}},
