@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"callboard/internal/apitest"
+	"callboard/internal/app"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
 )
@@ -237,18 +238,26 @@ func TestSettings(t *testing.T) {
 	})
 }
 
+// timezoneRecorder is an account.TimezoneObserver made of a function.
+type timezoneRecorder func(ctx context.Context, userID int64, loc *time.Location)
+
+func (f timezoneRecorder) TimezoneChanged(ctx context.Context, userID int64, loc *time.Location) {
+	f(ctx, userID, loc)
+}
+
 func TestPreferences(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		s := apitest.New(t, db)
 		var (
 			mu      sync.Mutex
 			changes []string
 		)
-		s.Account.OnTimezoneChange = func(_ context.Context, userID int64, loc *time.Location) {
-			mu.Lock()
-			changes = append(changes, fmt.Sprintf("%d:%s", userID, loc))
-			mu.Unlock()
-		}
+		s := apitest.New(t, db, func(c *app.Config) {
+			c.Account.TimezoneChanges = timezoneRecorder(func(_ context.Context, userID int64, loc *time.Location) {
+				mu.Lock()
+				changes = append(changes, fmt.Sprintf("%d:%s", userID, loc))
+				mu.Unlock()
+			})
+		})
 		me, other := s.SignUp(t), s.SignUp(t)
 
 		defaults := get(t, s, me.Access, preferencesPath)
@@ -311,7 +320,7 @@ func TestPreferences(t *testing.T) {
 		mu.Unlock()
 		wantChanges := []string{fmt.Sprintf("%d:Asia/Karachi", me.UserID), fmt.Sprintf("%d:UTC", me.UserID)}
 		if !slices.Equal(got, wantChanges) {
-			t.Fatalf("OnTimezoneChange calls %v, want %v (once per actual change)", got, wantChanges)
+			t.Fatalf("TimezoneChanged calls %v, want %v (once per actual change)", got, wantChanges)
 		}
 
 		t.Run("another user's preferences are untouched", func(t *testing.T) {

@@ -20,7 +20,6 @@ import (
 	"golang.org/x/image/draw"
 
 	"callboard/internal/apperr"
-	"callboard/internal/auth"
 	"callboard/internal/blob"
 	"callboard/internal/store"
 )
@@ -31,7 +30,7 @@ const (
 	MaxAvatarPixels = 40_000_000 // images with more pixels are refused before decoding
 	AvatarSize      = 300        // avatars are AvatarSize×AvatarSize
 	avatarQuality   = 85         // JPEG quality of stored avatars
-	avatarBlobDir   = "avatars/" // blob key prefix; the served URL is auth.AvatarPath + users.avatar_key
+	avatarBlobDir   = "avatars/" // blob key prefix; the served URL is AvatarPath + users.avatar_key
 )
 
 // avatarRules are the limits one decode works within (tests and the fuzz
@@ -184,30 +183,30 @@ func bodyReadError(err error) error {
 // once nothing points to it. A refused upload leaves the old avatar in place.
 // Errors: Unsupported, TooLarge and Invalid for bad images; NotFound when
 // the user is gone.
-func (s *Service) SetAvatar(ctx context.Context, userID int64, upload []byte) (auth.User, error) {
+func (s *Service) SetAvatar(ctx context.Context, userID int64, upload []byte) (User, error) {
 	select {
 	case s.decodeSlots <- struct{}{}:
 	case <-ctx.Done():
-		return auth.User{}, ctx.Err()
+		return User{}, ctx.Err()
 	}
 	avatar, err := s.avatarRules.render(upload)
 	<-s.decodeSlots
 	if err != nil {
-		return auth.User{}, err
+		return User{}, err
 	}
 	key, err := newAvatarKey(avatar.ext)
 	if err != nil {
-		return auth.User{}, err
+		return User{}, err
 	}
 	if err := s.blobs.Put(ctx, avatarBlobDir+key, bytes.NewReader(avatar.data), avatar.contentType); err != nil {
-		return auth.User{}, fmt.Errorf("store avatar: %w", err)
+		return User{}, fmt.Errorf("store avatar: %w", err)
 	}
 	if err := s.replaceAvatarKey(ctx, userID, &key); err != nil {
 		// Nothing points to the new file: take it away again.
 		s.deleteAvatarBlob(context.WithoutCancel(ctx), key)
-		return auth.User{}, err
+		return User{}, err
 	}
-	return s.users.UserByID(ctx, userID)
+	return s.Profile(ctx, userID)
 }
 
 // DeleteAvatar removes the user's avatar, if any, and its file.

@@ -347,7 +347,7 @@ func (s *Service) storedPreferences(ctx context.Context, userID int64) (storedPr
 
 // UpdatePreferences applies a merge patch to a user's preferences and
 // returns the result. Nothing is stored unless every field is valid. When
-// the effective timezone changed, OnTimezoneChange runs after the commit.
+// the effective timezone changed, Config.TimezoneChanges is told after the commit.
 // Errors: Invalid naming each bad field; NotFound when the user is gone.
 func (s *Service) UpdatePreferences(ctx context.Context, userID int64, p PreferencesPatch) (Preferences, error) {
 	if _, err := p.validate(); err != nil {
@@ -388,8 +388,8 @@ func (s *Service) UpdatePreferences(ctx context.Context, userID int64, p Prefere
 	if err != nil {
 		return Preferences{}, err
 	}
-	if after.Timezone != before.Timezone && s.OnTimezoneChange != nil {
-		s.OnTimezoneChange(ctx, userID, s.zone(after.Timezone))
+	if after.Timezone != before.Timezone && s.tzObs != nil {
+		s.tzObs.TimezoneChanged(ctx, userID, s.zone(after.Timezone))
 	}
 	return after, nil
 }

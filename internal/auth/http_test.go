@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"callboard/internal/account"
 	"callboard/internal/apitest"
 	"callboard/internal/auth"
 	"callboard/internal/store"
@@ -79,9 +80,9 @@ func TestRegister(t *testing.T) {
 			t.Fatalf("register: %d %s", res.Status, res.Body)
 		}
 		var out struct {
-			User    auth.User `json:"user"`
-			Access  string    `json:"access"`
-			Refresh string    `json:"refresh"`
+			User    account.User `json:"user"`
+			Access  string       `json:"access"`
+			Refresh string       `json:"refresh"`
 		}
 		res.Decode(t, &out)
 		if out.User.Email != "ayesha.malik@example.com" || out.User.Phone == nil || *out.User.Phone != "+923001234567" ||
@@ -129,9 +130,9 @@ func TestLogin(t *testing.T) {
 
 func TestLoginRateLimits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		s := apitest.New(t, db, func(c *auth.Config) {
+		s := apitest.New(t, db, apitest.WithAuth(func(c *auth.Config) {
 			c.LoginFailuresPerAccount, c.LoginFailuresPerAddress, c.LoginWindow = 3, 5, 10*time.Minute
-		})
+		}))
 		victim := s.SignUp(t)
 		login := func(email, password string) *apitest.Response {
 			return s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: map[string]string{"email": email, "password": password}})
@@ -319,7 +320,7 @@ func TestLoginUpgradesWeakHashes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		weak := apitest.New(t, db)
 		u := weak.SignUp(t) // hashed with apitest.CheapArgon2
-		stronger := apitest.New(t, db, func(c *auth.Config) { c.Argon2 = auth.Argon2Params{MemoryKiB: 128, Iterations: 2, Parallelism: 1} })
+		stronger := apitest.New(t, db, apitest.WithAuth(func(c *auth.Config) { c.Argon2 = auth.Argon2Params{MemoryKiB: 128, Iterations: 2, Parallelism: 1} }))
 		res := stronger.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: map[string]string{"email": u.Email, "password": apitest.StrongPassword}})
 		if res.Status != 200 {
 			t.Fatalf("login: %d", res.Status)

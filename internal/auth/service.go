@@ -1,6 +1,14 @@
 // Package auth owns accounts' credentials: registration, passwords
 // (argon2id), access tokens (HS256 JWT), sessions with rotating refresh
-// tokens and reuse detection, and login rate limits.
+// tokens and reuse detection, login rate limits, and the middleware that
+// puts the signed-in user (package principal) on a request.
+//
+// Tables: sessions, retired_refresh_tokens, rate_limits, audit_events; and
+// the rows of users (created here at registration) with their credentials
+// (email, password_hash) and life (deleted_at). The profile columns and the
+// profile view of users are account's: auth shows a user through
+// Config.Profiles. Other capabilities find accounts through UserIDByEmail
+// and ResolveUsersTx, never the table.
 package auth
 
 import (
@@ -8,19 +16,27 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"callboard/internal/account"
 	"callboard/internal/apperr"
 	"callboard/internal/phone"
+	"callboard/internal/principal"
 	"callboard/internal/store"
 )
 
 // Config tunes tokens, sessions and limits. Zero fields take the defaults
 // documented in the README.
 type Config struct {
+	DB *store.DB
+	// Profiles shows the signed-in user in sign-in answers (account);
+	// required by CreateUser, SignUp and Login.
+	Profiles Profiles
+
 	SigningKey      []byte        // HMAC key for access tokens, at least 32 bytes
 	AccessTTL       time.Duration // access token lifetime (15m)
 	SessionIdle     time.Duration // a session unused this long ends (7 days)
@@ -31,7 +47,8 @@ type Config struct {
 	LoginFailuresPerAddress int           // failed logins per client address per window (100)
 	LoginWindow             time.Duration // the window (15m)
 
-	Now func() time.Time // the clock; time.Now when nil
+	Now    func() time.Time // the clock; time.Now when nil
+	Logger *slog.Logger     // background failures (Run); discarded when nil
 }
 
 func (c *Config) setDefaults() {
@@ -60,21 +77,31 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Profiles is the profile view of an account, as sign-in answers show it.
+type Profiles interface {
+	Profile(ctx context.Context, userID int64) (account.User, error)
 }
 
 // Service registers users, signs them in and out, and authenticates requests.
 type Service struct {
-	db     *store.DB
-	cfg    Config
-	signer tokenSigner
-	limits limiter
+	db       *store.DB
+	profiles Profiles
+	cfg      Config
+	signer   tokenSigner
+	limits   limiter
 	// dummyHash is verified against when an email is unknown, so an unknown
 	// email costs the same time as a wrong password.
 	dummyHash string
 }
 
-// NewService returns a Service over db.
-func NewService(db *store.DB, cfg Config) (*Service, error) {
+// NewService returns a Service. Errors: a signing key shorter than
+// MinSigningKeyLen.
+func NewService(cfg Config) (*Service, error) {
 	cfg.setDefaults()
 	if len(cfg.SigningKey) < MinSigningKeyLen {
 		return nil, fmt.Errorf("signing key: need at least %d bytes, have %d", MinSigningKeyLen, len(cfg.SigningKey))
@@ -84,10 +111,11 @@ func NewService(db *store.DB, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{
-		db:        db,
+		db:        cfg.DB,
+		profiles:  cfg.Profiles,
 		cfg:       cfg,
 		signer:    tokenSigner{key: cfg.SigningKey, ttl: cfg.AccessTTL, now: cfg.Now},
-		limits:    limiter{db: db, now: cfg.Now},
+		limits:    limiter{db: cfg.DB, now: cfg.Now},
 		dummyHash: dummy,
 	}, nil
 }
@@ -105,21 +133,6 @@ type Tokens struct {
 	Refresh string `json:"refresh" doc:"Refresh token: opaque, single use; exchange at /api/auth/refresh/ for a new pair."`
 }
 
-// User is an account as the API shows it.
-type User struct {
-	ID         int64     `json:"id"`
-	Email      string    `json:"email" format:"email"`
-	FirstName  string    `json:"first_name"`
-	LastName   string    `json:"last_name"`
-	Phone      *string   `json:"phone" doc:"E.164, or null"`
-	IsVerified bool      `json:"is_verified"`
-	AvatarURL  *string   `json:"avatar_url" doc:"URL of the 300×300 avatar, or null"`
-	DateJoined time.Time `json:"date_joined"`
-}
-
-// AvatarPath is where avatars are served; the stored key follows it.
-const AvatarPath = "/media/avatars/"
-
 // NewUser is a registration.
 type NewUser struct {
 	Email     string
@@ -129,10 +142,7 @@ type NewUser struct {
 	Phone     string // optional; any form libphonenumber understands
 }
 
-const (
-	maxEmailLen = 254
-	maxNameLen  = 150
-)
+const maxEmailLen = 254
 
 // NormalizeEmail trims and lower-cases an email address and checks its form.
 // Errors name location.
@@ -152,31 +162,19 @@ func NormalizeEmail(location, raw string) (string, *apperr.Error) {
 	return email, nil
 }
 
-// CheckName trims a person's name and checks it is present and not too long.
-func CheckName(location, raw string) (string, *apperr.FieldError) {
-	name := strings.TrimSpace(raw)
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		return "", &apperr.FieldError{Location: location, Message: "is required"}
-	case n > maxNameLen:
-		return "", &apperr.FieldError{Location: location, Message: fmt.Sprintf("must be at most %d characters", maxNameLen)}
-	}
-	return name, nil
-}
-
 // CreateUser validates and stores a new account. Errors: Invalid naming each
 // bad field; Conflict when the email is taken.
-func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (User, error) {
+func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (account.User, error) {
 	var problems []apperr.FieldError
 	email, emailErr := NormalizeEmail("body.email", in.Email)
 	if emailErr != nil {
 		problems = append(problems, emailErr.Fields...)
 	}
-	first, fe := CheckName("body.first_name", in.FirstName)
+	first, fe := account.CheckName("body.first_name", in.FirstName)
 	if fe != nil {
 		problems = append(problems, *fe)
 	}
-	last, fe := CheckName("body.last_name", in.LastName)
+	last, fe := account.CheckName("body.last_name", in.LastName)
 	if fe != nil {
 		problems = append(problems, *fe)
 	}
@@ -193,37 +191,37 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (Us
 		problems = append(problems, perr.Fields...)
 	}
 	if len(problems) > 0 {
-		return User{}, apperr.InvalidFields(problems...)
+		return account.User{}, apperr.InvalidFields(problems...)
 	}
 	hash, err := HashPassword(in.Password, s.cfg.Argon2)
 	if err != nil {
-		return User{}, err
+		return account.User{}, err
 	}
 	now := s.cfg.Now()
-	u := User{Email: email, FirstName: first, LastName: last, Phone: phoneE164, DateJoined: store.Time(store.Millis(now))}
+	var id int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, phone, is_verified, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-			email, hash, first, last, phoneE164, false, store.Millis(now)).Scan(&u.ID)
+			email, hash, first, last, phoneE164, false, store.Millis(now)).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return apperr.Conflict("an account with this email already exists")
 		}
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
-		return audit(ctx, tx, &u.ID, "user.registered", client, "", now)
+		return audit(ctx, tx, &id, "user.registered", client, "", now)
 	})
 	if err != nil {
-		return User{}, err
+		return account.User{}, err
 	}
-	return u, nil
+	return s.profiles.Profile(ctx, id)
 }
 
-// Register creates an account and signs it in.
-func (s *Service) Register(ctx context.Context, in NewUser, client Client) (User, Tokens, error) {
+// SignUp creates an account and signs it in.
+func (s *Service) SignUp(ctx context.Context, in NewUser, client Client) (account.User, Tokens, error) {
 	u, err := s.CreateUser(ctx, in, client)
 	if err != nil {
-		return User{}, Tokens{}, err
+		return account.User{}, Tokens{}, err
 	}
 	tokens, err := s.startSession(ctx, u.ID, client)
 	return u, tokens, err
@@ -234,7 +232,7 @@ var errBadCredentials = apperr.Unauthorized("invalid email or password")
 // Login checks credentials and starts a session. Unknown email and wrong
 // password get the same answer in similar time. Errors: Unauthorized;
 // RateLimited when the account or the address failed too often.
-func (s *Service) Login(ctx context.Context, email, password string, client Client) (User, Tokens, error) {
+func (s *Service) Login(ctx context.Context, email, password string, client Client) (account.User, Tokens, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	accountKey, addressKey := "login:account:"+email, "login:address:"+client.IP
 	for _, l := range []struct {
@@ -243,34 +241,38 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 	}{{accountKey, s.cfg.LoginFailuresPerAccount}, {addressKey, s.cfg.LoginFailuresPerAddress}} {
 		wait, err := s.limits.blocked(ctx, l.key, l.limit, s.cfg.LoginWindow)
 		if err != nil {
-			return User{}, Tokens{}, err
+			return account.User{}, Tokens{}, err
 		}
 		if wait > 0 {
-			return User{}, Tokens{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
+			return account.User{}, Tokens{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
 		}
 	}
 
-	u, hash, err := s.userByEmail(ctx, email)
+	userID, hash, err := s.credentials(ctx, email)
 	if errors.Is(err, sql.ErrNoRows) {
 		VerifyPassword(password, s.dummyHash, s.cfg.Argon2)
-		return User{}, Tokens{}, s.loginFailed(ctx, nil, accountKey, addressKey, client)
+		return account.User{}, Tokens{}, s.loginFailed(ctx, nil, accountKey, addressKey, client)
 	}
 	if err != nil {
-		return User{}, Tokens{}, err
+		return account.User{}, Tokens{}, err
 	}
 	ok, rehash := VerifyPassword(password, hash, s.cfg.Argon2)
 	if !ok {
-		return User{}, Tokens{}, s.loginFailed(ctx, &u.ID, accountKey, addressKey, client)
+		return account.User{}, Tokens{}, s.loginFailed(ctx, &userID, accountKey, addressKey, client)
 	}
 	if err := s.limits.reset(ctx, accountKey); err != nil {
-		return User{}, Tokens{}, err
+		return account.User{}, Tokens{}, err
 	}
 	if rehash {
-		if err := s.setPasswordHash(ctx, u.ID, password); err != nil {
-			return User{}, Tokens{}, err
+		if err := s.setPasswordHash(ctx, userID, password); err != nil {
+			return account.User{}, Tokens{}, err
 		}
 	}
-	tokens, err := s.startSession(ctx, u.ID, client)
+	u, err := s.profiles.Profile(ctx, userID)
+	if err != nil {
+		return account.User{}, Tokens{}, err
+	}
+	tokens, err := s.startSession(ctx, userID, client)
 	return u, tokens, err
 }
 
@@ -303,48 +305,14 @@ func (s *Service) setPasswordHash(ctx context.Context, userID int64, password st
 	})
 }
 
-const userColumns = `id, email, first_name, last_name, phone, is_verified, avatar_key, created_at`
-
-func scanUser(row interface{ Scan(...any) error }, extra ...any) (User, error) {
-	var (
-		u         User
-		phone     sql.NullString
-		avatarKey sql.NullString
-		created   int64
-	)
-	dest := append([]any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &phone, &u.IsVerified, &avatarKey, &created}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return User{}, err
-	}
-	if phone.Valid {
-		u.Phone = &phone.String
-	}
-	if avatarKey.Valid {
-		url := AvatarPath + avatarKey.String
-		u.AvatarURL = &url
-	}
-	u.DateJoined = store.Time(created)
-	return u, nil
-}
-
-func (s *Service) userByEmail(ctx context.Context, email string) (User, string, error) {
+// credentials returns the id and password hash of the live account with
+// email. Errors: sql.ErrNoRows when there is none.
+func (s *Service) credentials(ctx context.Context, email string) (int64, string, error) {
+	var id int64
 	var hash string
-	row := s.db.Read().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1 AND deleted_at IS NULL`, email)
-	u, err := scanUser(row, &hash)
-	return u, hash, err
-}
-
-// UserByID returns a live account. Errors: NotFound.
-func (s *Service) UserByID(ctx context.Context, id int64) (User, error) {
-	row := s.db.Read().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 AND deleted_at IS NULL`, id)
-	u, err := scanUser(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, apperr.NotFound("user")
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("load user: %w", err)
-	}
-	return u, nil
+	err := s.db.Read().QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = $1 AND deleted_at IS NULL`, email).
+		Scan(&id, &hash)
+	return id, hash, err
 }
 
 // startSession creates a session for a device and its first token pair.
@@ -465,35 +433,29 @@ func (s *Service) Logout(ctx context.Context, refresh string, client Client) err
 	})
 }
 
-// Principal is the authenticated caller of a request.
-type Principal struct {
-	UserID    int64
-	SessionID int64
-}
-
 var errBadAccess = apperr.Unauthorized("missing, invalid or expired access token")
 
 // Authenticate checks an access token and that its session is still live,
 // so revoking a session takes effect at once. Errors: Unauthorized.
-func (s *Service) Authenticate(ctx context.Context, accessToken string) (Principal, error) {
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (principal.Principal, error) {
 	userID, sessionID, err := s.signer.verify(accessToken)
 	if err != nil {
-		return Principal{}, errBadAccess
+		return principal.Principal{}, errBadAccess
 	}
 	var expires int64
 	var revoked, deleted sql.NullInt64
 	err = s.db.Read().QueryRowContext(ctx, `SELECT s.expires_at, s.revoked_at, u.deleted_at FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.user_id = $2`, sessionID, userID).Scan(&expires, &revoked, &deleted)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Principal{}, errBadAccess
+		return principal.Principal{}, errBadAccess
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("check session: %w", err)
+		return principal.Principal{}, fmt.Errorf("check session: %w", err)
 	}
 	if revoked.Valid || deleted.Valid || expires <= store.Millis(s.cfg.Now()) {
-		return Principal{}, errBadAccess
+		return principal.Principal{}, errBadAccess
 	}
-	return Principal{UserID: userID, SessionID: sessionID}, nil
+	return principal.Principal{UserID: userID, SessionID: sessionID}, nil
 }
 
 func revokeSession(ctx context.Context, tx *sql.Tx, sessionID int64, reason string, now time.Time) error {
@@ -528,11 +490,16 @@ func truncate(s string, n int) string {
 // and ends every session of the user. Errors: Invalid naming
 // location; NotFound.
 func (s *Service) ResetPassword(ctx context.Context, userID int64, location, password string, client Client) error {
-	u, err := s.UserByID(ctx, userID)
-	if err != nil {
-		return err
+	var email, first, last string
+	err := s.db.Read().QueryRowContext(ctx, `SELECT email, first_name, last_name FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).
+		Scan(&email, &first, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.NotFound("user")
 	}
-	if perr := CheckPasswordPolicy(location, password, u.Email, u.FirstName, u.LastName); perr != nil {
+	if err != nil {
+		return fmt.Errorf("load user: %w", err)
+	}
+	if perr := CheckPasswordPolicy(location, password, email, first, last); perr != nil {
 		return perr
 	}
 	hash, err := HashPassword(password, s.cfg.Argon2)
@@ -554,12 +521,68 @@ func (s *Service) ResetPassword(ctx context.Context, userID int64, location, pas
 
 // UserIDByEmail finds a live account by email. Errors: NotFound.
 func (s *Service) UserIDByEmail(ctx context.Context, email string) (int64, error) {
-	u, _, err := s.userByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	id, _, err := s.credentials(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, apperr.NotFound("user")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("find user: %w", err)
 	}
-	return u.ID, nil
+	return id, nil
+}
+
+// ResolveUsersTx tells, inside tx, which of ids are live accounts and
+// which live accounts have the given (normalised) emails: how the
+// platform's ingest finds the owner of each reported call in its own
+// transaction.
+func (s *Service) ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, emails []string) (live map[int64]bool, byEmail map[string]int64, err error) {
+	live, byEmail = map[int64]bool{}, map[string]int64{}
+	if len(ids) > 0 {
+		in, arg := store.InList(s.db.Dialect, 1, ids)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE deleted_at IS NULL AND id `+in, arg)
+		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
+			var id int64
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			live[id] = true
+			return nil
+		}); err != nil {
+			return nil, nil, fmt.Errorf("load users: %w", err)
+		}
+	}
+	if len(emails) > 0 {
+		in, arg := store.InList(s.db.Dialect, 1, emails)
+		rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE deleted_at IS NULL AND email `+in, arg)
+		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
+			var id int64
+			var email string
+			if err := r.Scan(&id, &email); err != nil {
+				return err
+			}
+			byEmail[email] = id
+			return nil
+		}); err != nil {
+			return nil, nil, fmt.Errorf("load users by email: %w", err)
+		}
+	}
+	return live, byEmail, nil
+}
+
+// UserIDs lists every account's id, oldest first (for repairs that walk
+// every user, such as a statistics rebuild).
+func (s *Service) UserIDs(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM users ORDER BY id`)
+	var ids []int64
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return ids, nil
 }

@@ -18,22 +18,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"callboard/internal/account"
-	"callboard/internal/auth"
-	"callboard/internal/calls"
-	"callboard/internal/stats"
 	"callboard/internal/store"
 )
 
 // Config is what the server is built from.
 type Config struct {
-	Logger   *slog.Logger
-	DB       *store.DB
-	Auth     *auth.Service
-	Account  *account.Service     // profile, settings, preferences and avatar
-	Calls    *calls.Service       // the platform ingest and the call history
-	Stats    *stats.Service       // the dashboard overview
-	Registry *prometheus.Registry // metrics are registered here and served at /metrics
+	Logger *slog.Logger
+	DB     *store.DB // pinged by /readyz
+	// Capabilities are mounted in this order (routes.go); their
+	// middlewares, if any, run before every operation.
+	Capabilities []Capability
+	Registry     *prometheus.Registry // metrics are registered here and served at /metrics
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	Version        string
@@ -47,8 +42,7 @@ func New(cfg Config) http.Handler {
 	useProblemErrors()
 	mux := http.NewServeMux()
 	api := newAPI(mux, cfg.Version)
-	api.UseMiddleware(auth.Middleware(api, cfg.Auth))
-	registerRoutes(api, cfg)
+	mount(api, cfg.Capabilities)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -86,11 +80,7 @@ func newAPI(mux *http.ServeMux, version string) huma.API {
 	hc.CreateHooks = nil // no "$schema" links added to every answer
 	hc.DocsPath = ""     // /swagger/ is served from embedded files instead of a CDN
 	hc.OpenAPIPath = "/openapi"
-	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		auth.BearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
-		calls.PlatformScheme: {Type: "apiKey", In: "header", Name: calls.PlatformHeader,
-			Description: "The platform key (CALLBOARD_PLATFORM_KEY); `Authorization: Bearer <key>` works too."},
-	}
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{} // each capability adds its own
 	return huma.NewAPI(hc, humago.NewAdapter(exactMux{mux}, ""))
 }
 
