@@ -107,7 +107,8 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 	}
 	a, err := app.New(app.Config{
 		DB: db, Logger: logger, PlatformKey: cfg.PlatformKey, Blobs: blobs,
-		Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
+		Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+			HashConcurrency: cfg.HashConcurrency, RefreshGrace: cfg.RefreshGrace},
 	})
 	if err != nil {
 		return fail(err)

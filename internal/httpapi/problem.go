@@ -81,8 +81,8 @@ func fromAppErr(e *apperr.Error) huma.StatusError {
 	for _, f := range e.Fields {
 		m.Errors = append(m.Errors, &huma.ErrorDetail{Location: f.Location, Message: f.Message, Value: f.Value})
 	}
-	if e.Kind == apperr.KindRateLimited {
-		return &problemWithHeaders{ErrorModel: m, headers: e.GetHeaders()}
+	if h := e.GetHeaders(); h != nil {
+		return &problemWithHeaders{ErrorModel: m, headers: h}
 	}
 	return m
 }
