@@ -19,6 +19,7 @@ import (
 	"callboard/internal/auth"
 	"callboard/internal/blob"
 	"callboard/internal/demo"
+	"callboard/internal/httpapi"
 	"callboard/internal/store"
 )
 
@@ -151,8 +152,9 @@ func serveApp(ctx context.Context, cfg *config, a *app.App, withDemo bool, stdou
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           a.Handler(app.HTTP{Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version}),
+		Addr: cfg.Addr,
+		Handler: a.Handler(app.HTTP{Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version,
+			MetricsElsewhere: cfg.MetricsAddr != ""}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // avatar uploads on slow mobile links
 		IdleTimeout:       2 * time.Minute,
@@ -169,7 +171,16 @@ func serveApp(ctx context.Context, cfg *config, a *app.App, withDemo bool, stdou
 	defer stopBackground()
 	go purgeLoop(bgCtx, a)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if cfg.MetricsAddr != "" {
+		metricsSrv, err := serveMetrics(cfg.MetricsAddr, registry, errc)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer metricsSrv.Close()
+		a.Logger.Info("serving metrics", "addr", cfg.MetricsAddr)
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -187,6 +198,25 @@ func serveApp(ctx context.Context, cfg *config, a *app.App, withDemo bool, stdou
 	}
 	a.Logger.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr (CALLBOARD_METRICS_ADDR), so
+// the public address does not expose it; a failure to serve goes to errc.
+func serveMetrics(addr string, registry *prometheus.Registry, errc chan<- error) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", httpapi.MetricsHandler(registry))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics: %w", err)
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve metrics: %w", err)
+		}
+	}()
+	return srv, nil
 }
 
 // purgeLoop drops expired sessions and rate-limit windows every few

@@ -85,12 +85,15 @@ type HTTP struct {
 	Registry       *prometheus.Registry
 	TrustedProxies []netip.Prefix
 	Version        string
+	// MetricsElsewhere leaves /metrics out of the handler (served on an
+	// address of its own).
+	MetricsElsewhere bool
 }
 
 // Handler returns the whole HTTP surface.
 func (a *App) Handler(h HTTP) http.Handler {
 	return httpapi.New(httpapi.Config{
 		Logger: a.Logger, DB: a.DB, Auth: a.Auth, Account: a.Account, Calls: a.Calls, Stats: a.Stats,
-		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version,
+		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version, MetricsElsewhere: h.MetricsElsewhere,
 	})
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"callboard/internal/store"
 )
 
 // maxRequestBody caps every request body; operations set tighter limits.
@@ -179,30 +181,65 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 // observe logs each request and records its metrics, labelled by the
 // matched route pattern (never the raw path, which would explode label sets).
+// A request its client abandoned counts as 499 (also a streamed answer cut
+// off half-way), never as a server error, and is logged at info.
 func observe(next http.Handler, m *metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			elapsed := time.Since(start)
+			route := "unmatched"
+			if st := stateFrom(r.Context()); st != nil && st.route != "" {
+				route = st.route
+			}
+			status := rw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			aborted := recover()
+			if clientGone(r.Context()) && (status >= 500 || aborted != nil) {
+				status = StatusClientClosedRequest
+			} else if aborted != nil && status < 500 {
+				status = http.StatusInternalServerError // cut off half-way by the server
+			}
+			m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
+			m.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			loggerFrom(r.Context()).LogAttrs(r.Context(), level, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+				slog.Int("status", status), slog.Int64("bytes", rw.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.String("client", r.RemoteAddr))
+			if aborted != nil {
+				panic(aborted)
+			}
+		}()
 		next.ServeHTTP(rw, r)
-		elapsed := time.Since(start)
-		route := "unmatched"
-		if st := stateFrom(r.Context()); st != nil && st.route != "" {
-			route = st.route
+	})
+}
+
+// guardDatabase answers API requests 503 with Retry-After at once while the
+// database is down, and runs the others with a context that is cancelled as
+// soon as it goes down, so no request hangs on a frozen database.
+func guardDatabase(next http.Handler, db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			next.ServeHTTP(w, r)
+			return
 		}
-		status := rw.status
-		if status == 0 {
-			status = http.StatusOK
+		if !db.Available() {
+			for k, v := range errDatabaseUnavailable.GetHeaders() {
+				w.Header()[k] = v
+			}
+			writeProblem(w, http.StatusServiceUnavailable, errDatabaseUnavailable.Message)
+			return
 		}
-		m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
-		m.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		}
-		loggerFrom(r.Context()).LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-			slog.Int("status", status), slog.Int64("bytes", rw.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-			slog.String("client", r.RemoteAddr))
+		ctx, release := db.Guard(r.Context())
+		defer release()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
