@@ -183,11 +183,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 // matched route pattern (never the raw path, which would explode label sets).
 // A request its client abandoned counts as 499 (also a streamed answer cut
 // off half-way), never as a server error, and is logged at info.
-func observe(next http.Handler, m *metrics) http.Handler {
+//
+// Every write of an answer gets writeTimeout to complete (a deadline on the
+// connection, set before each write and flush): a client that stops reading
+// fails the write that waits for it instead of holding the handler, and
+// whatever the handler holds, for ever. Long answers (exports) stay
+// possible as long as the client keeps reading.
+func observe(next http.Handler, m *metrics, writeTimeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rw := &statusWriter{ResponseWriter: w}
+		rw := &statusWriter{ResponseWriter: w, rc: http.NewResponseController(w), writeTimeout: writeTimeout}
 		defer func() {
+			rw.extendDeadline() // for the server's own final flush
 			elapsed := time.Since(start)
 			route := "unmatched"
 			if st := stateFrom(r.Context()); st != nil && st.route != "" {
@@ -245,14 +252,25 @@ func guardDatabase(next http.Handler, db *store.DB) http.Handler {
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	rc           *http.ResponseController
+	writeTimeout time.Duration
+	status       int
+	bytes        int64
+}
+
+// extendDeadline gives the next write writeTimeout to complete. Writers
+// without deadlines (tests' recorders) are left as they are.
+func (w *statusWriter) extendDeadline() {
+	if w.writeTimeout > 0 {
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	}
 }
 
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
 	}
+	w.extendDeadline()
 	w.ResponseWriter.WriteHeader(status)
 }
 
@@ -260,6 +278,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.extendDeadline()
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
@@ -270,6 +289,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Flush passes flushes through for streamed answers.
 func (w *statusWriter) Flush() {
+	w.extendDeadline()
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}

@@ -39,6 +39,9 @@ type Config struct {
 	// MetricsElsewhere leaves /metrics out of this handler: the binary serves
 	// MetricsHandler on an address of its own (CALLBOARD_METRICS_ADDR).
 	MetricsElsewhere bool
+	// WriteTimeout is how long each write of an answer may wait for the
+	// client to read (20s when 0).
+	WriteTimeout time.Duration
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	Version        string
@@ -85,7 +88,10 @@ func New(cfg Config) http.Handler {
 	h = guardDatabase(h, cfg.DB)
 	h = securityHeaders(h)
 	h = recoverPanics(h)
-	h = observe(h, metrics)
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 20 * time.Second
+	}
+	h = observe(h, metrics, cfg.WriteTimeout)
 	h = realClientAddr(h, cfg.TrustedProxies)
 	h = withRequestState(h, cfg.Logger)
 	return h
