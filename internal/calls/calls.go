@@ -202,13 +202,14 @@ type Service struct {
 	logger      *slog.Logger
 	// searchListMax is searchListMax but for tests of both search paths.
 	searchListMax int
+	exports       *exportGate
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
 	s := &Service{db: cfg.DB, accounts: cfg.Accounts, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
 		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
-		searchListMax: searchListMax}
+		searchListMax: searchListMax, exports: newExportGate()}
 	if s.now == nil {
 		s.now = time.Now
 	}
