@@ -32,6 +32,7 @@ Commands:
   demo             create (or give a new password to) the demo account, print its login and exit
   user create      create a user (password read from standard input)
   stats rebuild    recompute every user's call statistics from their calls
+  openapi          print the OpenAPI document (the web client is generated from it)
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "stats":
 		return statsCommand(ctx, args, getenv, stdout, stderr)
+	case "openapi":
+		return openapiCommand(ctx, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -163,6 +166,7 @@ func serveApp(ctx context.Context, cfg *config, a *app.App, withDemo bool, stdou
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.Logger.Info("serving", "addr", ln.Addr().String(), "database", string(a.DB.Dialect), "version", version)
+	fmt.Fprintf(stdout, "Callboard is at %s\n", browserURL(ln.Addr()))
 
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()

@@ -20,6 +20,7 @@ import (
 	"callboard/internal/httpapi"
 	"callboard/internal/stats"
 	"callboard/internal/store"
+	"callboard/web"
 )
 
 // Config is what the application is built from.
@@ -87,10 +88,14 @@ type HTTP struct {
 	Version        string
 }
 
-// Handler returns the whole HTTP surface.
+// Handler returns the whole HTTP surface, with the embedded web dashboard.
 func (a *App) Handler(h HTTP) http.Handler {
+	ui, err := web.Handler()
+	if err != nil {
+		a.Logger.Error("web dashboard not served", "err", err)
+	}
 	return httpapi.New(httpapi.Config{
 		Logger: a.Logger, DB: a.DB, Auth: a.Auth, Account: a.Account, Calls: a.Calls, Stats: a.Stats,
-		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version,
+		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version, Web: ui,
 	})
 }
