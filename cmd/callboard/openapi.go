@@ -60,4 +60,3 @@ func openapiCommand(ctx context.Context, args []string, stdout io.Writer) error 
 	_, err = stdout.Write(rec.Body.Bytes())
 	return err
 }
-

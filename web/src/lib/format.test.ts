@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatChange, formatDate, formatDateTime, formatDay, formatDuration, formatMoney, formatNumber, formatPercent, formatTime, todayIn, type FormatPrefs } from './format';
+import { formatAxisDay, formatChange, formatDate, formatDateTime, formatDay, formatDuration, formatMoney, formatNumber, formatPercent, formatTime, todayIn, type FormatPrefs } from './format';
 
 const karachi: FormatPrefs = { lang: 'en', timeZone: 'Asia/Karachi', dateFormat: 'DD/MM/YYYY', timeFormat: '12h' };
 const urdu: FormatPrefs = { ...karachi, lang: 'ur' };
@@ -28,9 +28,17 @@ describe('formatDate and formatTime', () => {
     expect(s).toContain('2027');
     expect(s).toMatch(/[\u0600-\u06FF]/); // the month name is Urdu
   });
+  it('isolates dates and times as left-to-right runs in Urdu only', () => {
+    expect(formatDate(t, urdu)).toBe('\u206601/01/2027\u2069');
+    expect(formatDate(t, karachi)).toBe('01/01/2027');
+  });
   it('formats a calendar day as that day in any timezone', () => {
     expect(formatDay('2026-03-05', { ...karachi, timeZone: 'Pacific/Kiritimati' })).toBe('05/03/2026');
     expect(formatDay('2026-03-05', { ...karachi, timeZone: 'Pacific/Pago_Pago' })).toBe('05/03/2026');
+  });
+  it('labels chart days briefly', () => {
+    expect(formatAxisDay('2026-03-05', 'en')).toBe('5 Mar');
+    expect(formatAxisDay('2026-03-05', 'ur')).toMatch(/^\u20665 [\u0600-\u06FF]+\u2069$/);
   });
   it('knows today in a timezone', () => {
     expect(todayIn('Asia/Karachi', new Date('2026-12-31T21:30:00Z'))).toBe('2027-01-01');

@@ -78,8 +78,18 @@ function parts(d: Date, p: FormatPrefs, opts: Intl.DateTimeFormatOptions): Recor
   return out;
 }
 
+// Dates and times keep their left-to-right order inside right-to-left text
+// (else "01/12 – 31/12" reads backwards): Unicode isolation marks around them.
+function isolate(s: string, lang: string): string {
+  return lang === 'ur' ? `\u2066${s}\u2069` : s;
+}
+
 /** A date in the user's timezone and date format. */
 export function formatDate(value: string | Date, p: FormatPrefs): string {
+  return isolate(plainDate(value, p), p.lang);
+}
+
+function plainDate(value: string | Date, p: FormatPrefs): string {
   const d = typeof value === 'string' ? new Date(value) : value;
   if (p.dateFormat === 'D MMM YYYY') {
     const x = parts(d, p, { day: 'numeric', month: 'short', year: 'numeric' });
@@ -110,6 +120,10 @@ export function formatDay(ymd: string, p: FormatPrefs): string {
 
 /** A time of day in the user's timezone and 12/24-hour clock. */
 export function formatTime(value: string | Date, p: FormatPrefs): string {
+  return isolate(plainTime(value, p), p.lang);
+}
+
+function plainTime(value: string | Date, p: FormatPrefs): string {
   const d = typeof value === 'string' ? new Date(value) : value;
   return dateFormat(p.lang, {
     hour: p.timeFormat === '24h' ? '2-digit' : 'numeric',
@@ -120,7 +134,12 @@ export function formatTime(value: string | Date, p: FormatPrefs): string {
 }
 
 export function formatDateTime(value: string | Date, p: FormatPrefs): string {
-  return `${formatDate(value, p)} ${formatTime(value, p)}`;
+  return isolate(`${plainDate(value, p)} ${plainTime(value, p)}`, p.lang);
+}
+
+/** A short day label for a chart axis (5 Mar), from YYYY-MM-DD. */
+export function formatAxisDay(ymd: string, lang: string): string {
+  return isolate(dateFormat(lang, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${ymd}T12:00:00Z`)), lang);
 }
 
 /** Today's date (YYYY-MM-DD) in a timezone. */

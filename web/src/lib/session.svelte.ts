@@ -64,9 +64,13 @@ export async function loadOverview(): Promise<Overview | null> {
 export async function signedIn(access: string, refresh: string, user: User): Promise<void> {
   tokens.set({ access, refresh });
   session.user = user;
-  await loadAccount();
+  await loadAccount(); // signed in: App moves on to nextPage()
+}
+
+/** Where to go after signing in: the ?next= page when it is one of ours. */
+export function nextPage(): string {
   const next = route.query.get('next');
-  navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
 }
 
 function clear(): void {
