@@ -65,8 +65,14 @@ type handler struct {
 func New(fsys fs.FS) (http.Handler, error) {
 	h := &handler{files: map[string]*file{}}
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		if d.IsDir() {
+			if name != "." && strings.HasPrefix(path.Base(name), ".") {
+				return fs.SkipDir // .vite/manifest.json is for the build's checks, not the browser
+			}
+			return nil
 		}
 		body, err := fs.ReadFile(fsys, name)
 		if err != nil {

@@ -11,6 +11,7 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    manifest: true, // dist/.vite/manifest.json: the chunk graph the size budget reads (not served)
     assetsInlineLimit: 0, // fonts and images stay files: the CSP allows no data: fonts
     modulePreload: { polyfill: false },
     target: 'es2022',

@@ -39,9 +39,11 @@ export async function loadAccount(): Promise<void> {
     session.status = 'signedOut';
     return;
   }
+  // In parallel: the overview is what the shell and the home page show first.
   const [profile, prefs] = await Promise.all([
     api.GET('/api/dashboard/user/profile/'),
     api.GET('/api/dashboard/user/preferences/'),
+    loadOverview().catch(() => null),
   ]);
   if (!profile.data || !prefs.data) {
     if (!tokens.get()) return; // the refresh failed: onSignedOut has run
@@ -52,13 +54,23 @@ export async function loadAccount(): Promise<void> {
   session.status = 'signedIn';
 }
 
-export async function loadOverview(): Promise<Overview | null> {
-  const { data } = await api.GET('/api/dashboard/user/', { params: { query: { days: 30 } } });
-  if (data) {
-    session.overview = data;
-    session.overviewAt = Date.now();
-  }
-  return data ?? null;
+let overviewInflight: Promise<Overview | null> | null = null;
+
+/** Fetches the overview; callers at the same time share one request. */
+export function loadOverview(): Promise<Overview | null> {
+  overviewInflight ??= api
+    .GET('/api/dashboard/user/', { params: { query: { days: 30 } } })
+    .then(({ data }) => {
+      if (data) {
+        session.overview = data;
+        session.overviewAt = Date.now();
+      }
+      return data ?? null;
+    })
+    .finally(() => {
+      overviewInflight = null;
+    });
+  return overviewInflight;
 }
 
 export async function signedIn(access: string, refresh: string, user: User): Promise<void> {
