@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, chromiumPath, startServer } from './server.mjs';
 
@@ -49,6 +50,36 @@ async function axe(page, label) {
     [],
     `axe on ${label}`,
   );
+}
+
+/** A small solid-colour PNG (for the avatar upload). */
+function png(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(w * 3, Buffer.from([15, 118, 110]))]);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 function days(n) {
@@ -229,6 +260,50 @@ try {
     const csv = readFileSync(path, 'utf8').trim().split('\n');
     assert.equal(csv.length - 1, calls.filter((c) => c.summary.includes('refund')).length, 'rows in CSV');
     await page.getByText('Export downloaded.').waitFor();
+  });
+
+  await step('an expired access token is refreshed invisibly', async () => {
+    const before = await page.evaluate(() => JSON.parse(localStorage.getItem('callboard.session') ?? 'null'));
+    assert.ok(before?.refresh, 'signed in with tokens');
+    await page.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('callboard.session') ?? '{}');
+      localStorage.setItem('callboard.session', JSON.stringify({ ...s, access: 'expired.token.value' }));
+    });
+    const refreshes = [];
+    page.on('request', (r) => r.url().endsWith('/api/auth/refresh/') && refreshes.push(r.url()));
+    await page.goto(url('/calls'));
+    await page.getByText('48 calls').waitFor(); // several requests got a 401 at once
+    const after = await page.evaluate(() => JSON.parse(localStorage.getItem('callboard.session') ?? 'null'));
+    assert.notEqual(after.refresh, before.refresh, 'the refresh token rotated');
+    assert.equal(refreshes.length, 1, 'one refresh for all the 401s');
+    assert.equal(await page.getByRole('alert').count(), 0);
+  });
+
+  await step('profile: edit the phone, upload an avatar with a preview', async () => {
+    await page.goto(url('/profile'));
+    await page.getByRole('heading', { name: 'Profile' }).waitFor();
+    await page.getByLabel('Phone (optional)').fill('0300 1234567');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert.equal(await page.getByLabel('Phone (optional)').inputValue(), '+923001234567');
+    await page.getByLabel('Phone (optional)').fill('12');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#phone-error').waitFor();
+    await page.locator('input[type=file]').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png(64, 48) });
+    await page.getByRole('img', { name: 'Preview' }).waitFor();
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByText('Avatar updated.').waitFor();
+    await page.locator('header img[src^="/media/avatars/"]').waitFor();
+    await axe(page, 'profile (en, light)');
+  });
+
+  await step('settings: auto theme follows the device live', async () => {
+    await page.goto(url('/settings'));
+    await page.getByLabel('Auto (follows your device)').check();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
   });
 
   await step('settings: Urdu switches to right-to-left without a reload', async () => {

@@ -127,7 +127,6 @@ export const en = {
   'calls.next': 'Next',
   'calls.page': 'Page {page}',
   'calls.pagination': 'Pages',
-  'calls.open': 'Open call {id}',
   'calls.inbound': 'Inbound',
   'calls.outbound': 'Outbound',
   'calls.noAgent': 'No agent',

@@ -129,7 +129,6 @@ export const ur: Record<MessageKey, string> = {
   'calls.next': 'اگلا',
   'calls.page': 'صفحہ {page}',
   'calls.pagination': 'صفحات',
-  'calls.open': 'کال {id} کھولیں',
   'calls.inbound': 'آنے والی',
   'calls.outbound': 'جانے والی',
   'calls.noAgent': 'کوئی ایجنٹ نہیں',
