@@ -211,7 +211,7 @@ try {
     await page.goBack();
     await page.waitForURL(/\/calls$/);
     await page.getByText('Page 1').waitFor();
-    assert.equal(await page.locator('tbody tr a').first().textContent(), first);
+    await page.waitForFunction((f) => document.querySelector('tbody tr a')?.textContent === f, first);
   });
 
   await step('calls: filter by status, kept in the URL', async () => {
@@ -306,6 +306,25 @@ try {
     await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
   });
 
+  await step('settings: layout and widgets shape the dashboard', async () => {
+    await page.getByLabel('Detailed').check();
+    await page.getByText('Saved.').first().waitFor();
+    await page.getByLabel('Show Trend chart').uncheck();
+    await page.getByRole('button', { name: 'Move Agents up' }).click();
+    await page.waitForFunction(() => document.activeElement?.id === 'w-up-agents');
+    await page.goto(url('/'));
+    await page.getByRole('heading', { name: 'Agents' }).waitFor();
+    assert.equal(await page.locator('.uplot').count(), 0, 'the hidden trend is not drawn');
+    const headings = await page.locator('main h2').allTextContents();
+    // Default order: stats, trend, recent calls, …, quick stats, agents; agents moved up one.
+    assert.deepEqual(headings, ['Call statistics', 'Recent calls', 'Agents', 'Quick stats']);
+    await page.getByText('All time').waitFor(); // the detailed layout's extra cards
+    await page.goto(url('/settings'));
+    await page.getByLabel('Default').check();
+    await page.getByLabel('Show Trend chart').check();
+    await page.waitForFunction(() => document.querySelector('#w-up-trend') !== null);
+  });
+
   await step('settings: Urdu switches to right-to-left without a reload', async () => {
     await page.goto(url('/settings'));
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
@@ -355,6 +374,8 @@ try {
     await p.getByRole('dialog').getByRole('link', { name: 'کالز' }).click();
     await p.waitForURL(/\/calls$/);
     await p.locator('tbody tr').first().waitFor();
+    const callsOverflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(callsOverflow <= 0, `the calls table scrolls inside its card, not the page (overflow ${callsOverflow}px)`);
     await axe(p, 'calls, phone (ur, dark)');
     await p.screenshot({ path: join(out, 'calls-phone-ur.png') });
     await phoneCtx.close();
