@@ -2,6 +2,9 @@ module callboard
 
 go 1.26.8
 
+// The web dashboard's npm packages are not Go code.
+ignore ./web/node_modules
+
 require (
 	github.com/danielgtaylor/huma/v2 v2.37.2
 	github.com/golang-jwt/jwt/v5 v5.3.1

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"callboard/internal/app"
@@ -23,6 +24,7 @@ Commands:
   demo             create (or give a new password to) the demo account, print its login and exit
   user create      create a user (password read from standard input)
   stats rebuild    recompute every user's call statistics from their calls
+  openapi          print the OpenAPI document (the web client is generated from it)
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "stats":
 		return statsCommand(ctx, args, getenv, stdout, stderr)
+	case "openapi":
+		return openapiCommand(ctx, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -112,7 +116,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 		}
 		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, MetricsAddr: cfg.MetricsAddr, TrustedProxies: cfg.TrustedProxies,
-			Version: version, ShutdownTimeout: cfg.ShutdownTimeout})
+			Version: version, ShutdownTimeout: cfg.ShutdownTimeout,
+			Listening: func(addr net.Addr) { fmt.Fprintf(stdout, "Callboard is at %s\n", browserURL(addr)) }})
 	})
 }
 
