@@ -9,8 +9,8 @@
 // Tables: plans, subscriptions (one current per user, holding its open
 // period's usage counter), invoices, invoice_lines.
 //
-// Money is integer minor units with an ISO 4217 currency on every amount;
-// the one rounding rule is in money.go. Usage is metered in the ingest
+// Amount is integer minor units with an ISO 4217 currency on every amount;
+// the one rounding rule is in money.go. PeriodUsage is metered in the ingest
 // transaction (calls' TxBatchObserver): each call's billable seconds are
 // added to the subscription's open period when the call finishes (or its
 // duration changes), so a call reported late into a period that is already
@@ -116,7 +116,9 @@ type Customers interface {
 type CustomersFunc func(ctx context.Context, userID int64) (Customer, error)
 
 // Customer calls f.
-func (f CustomersFunc) Customer(ctx context.Context, userID int64) (Customer, error) { return f(ctx, userID) }
+func (f CustomersFunc) Customer(ctx context.Context, userID int64) (Customer, error) {
+	return f(ctx, userID)
+}
 
 // PaymentProvider collects invoices' money (Stripe, say). Callboard has
 // none today: invoices are issued here and marked paid by the operator
@@ -136,6 +138,7 @@ type Config struct {
 	Customers Customers
 	Publisher Publisher       // optional
 	Provider  PaymentProvider // optional: none means operator-marked payments
+	Platform  PlatformGate    // optional: adds the platform's mark-paid operation
 	// Currency is the currency new subscriptions start in: on the active
 	// plan priced 0 in it. "USD" when empty.
 	Currency string
@@ -152,6 +155,7 @@ type Service struct {
 	customers Customers
 	publisher Publisher
 	provider  PaymentProvider
+	platform  PlatformGate
 	currency  string
 	now       func() time.Time
 	logger    *slog.Logger
@@ -161,7 +165,7 @@ type Service struct {
 // NewService returns the billing service.
 func NewService(cfg Config) *Service {
 	s := &Service{db: cfg.DB, customers: cfg.Customers, publisher: cfg.Publisher, provider: cfg.Provider,
-		currency: cfg.Currency, now: cfg.Now, logger: cfg.Logger, tick: cfg.Tick}
+		platform: cfg.Platform, currency: cfg.Currency, now: cfg.Now, logger: cfg.Logger, tick: cfg.Tick}
 	if s.currency == "" {
 		s.currency = "USD"
 	}
@@ -190,10 +194,10 @@ type Plan struct {
 	Code             string   `json:"code"`
 	Name             string   `json:"name"`
 	Description      string   `json:"description"`
-	Price            Money    `json:"price" doc:"Per interval."`
+	Price            Amount    `json:"price" doc:"Per interval."`
 	Interval         string   `json:"interval" enum:"month,year"`
 	IncludedMinutes  int64    `json:"included_minutes" doc:"Call minutes included per period."`
-	OveragePerMinute Money    `json:"overage_per_minute" doc:"Charged per minute over the included ones; 0 when not charged."`
+	OveragePerMinute Amount    `json:"overage_per_minute" doc:"Charged per minute over the included ones; 0 when not charged."`
 	MaxAgents        int64    `json:"max_agents"`
 	Features         []string `json:"features"`
 	Active           bool     `json:"active" doc:"Archived plans keep billing their subscribers but cannot be chosen."`
@@ -250,10 +254,10 @@ func (s *Service) loadSubscription(ctx context.Context, q querier, userID int64,
 		`+planColumns+`, s.scheduled_plan_id
 		FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.user_id = $1`+forUpdate, userID)
 	var (
-		sub                            subscription
-		anchor, start, end             int64
-		canceledAt                     sql.NullInt64
-		scheduledID                    sql.NullInt64
+		sub                subscription
+		anchor, start, end int64
+		canceledAt         sql.NullInt64
+		scheduledID        sql.NullInt64
 	)
 	var features string
 	p := &sub.Plan

@@ -20,7 +20,7 @@ const (
 	KindChange = "change"
 )
 
-// Line kinds.
+// InvoiceLine kinds.
 const (
 	LineSubscription = "subscription" // the plan's price for a period
 	LineProration    = "proration"    // charge for the rest of a period on a new plan
@@ -28,13 +28,13 @@ const (
 	LineOverage      = "overage"      // minutes over the included ones
 )
 
-// Line is one line item of an invoice.
-type Line struct {
+// InvoiceLine is one line item of an invoice.
+type InvoiceLine struct {
 	Kind        string    `json:"kind" enum:"subscription,proration,credit,overage"`
 	Description string    `json:"description"`
 	Quantity    int64     `json:"quantity"`
-	UnitAmount  Money     `json:"unit_amount"`
-	Amount      Money     `json:"amount" doc:"Quantity × unit amount, or the prorated amount; negative for credits."`
+	UnitAmount  Amount     `json:"unit_amount"`
+	Amount      Amount     `json:"amount" doc:"Quantity × unit amount, or the prorated amount; negative for credits."`
 	PeriodStart time.Time `json:"period_start"`
 	PeriodEnd   time.Time `json:"period_end"`
 }
@@ -46,14 +46,14 @@ type Invoice struct {
 	Kind        string     `json:"kind" enum:"cycle,change"`
 	Status      string     `json:"status" enum:"open,paid,void"`
 	Plan        string     `json:"plan" doc:"Code of the plan the invoice is for."`
-	Subtotal    Money      `json:"subtotal"`
-	Total       Money      `json:"total"`
+	Subtotal    Amount      `json:"subtotal"`
+	Total       Amount      `json:"total"`
 	PeriodStart time.Time  `json:"period_start"`
 	PeriodEnd   time.Time  `json:"period_end"`
 	IssuedAt    time.Time  `json:"issued_at"`
 	DueAt       time.Time  `json:"due_at"`
 	PaidAt      *time.Time `json:"paid_at"`
-	Lines       []Line     `json:"lines"`
+	Lines       []InvoiceLine     `json:"lines"`
 	PDFURL      string     `json:"pdf_url"`
 
 	UserID   int64    `json:"-"`
@@ -74,7 +74,7 @@ type newInvoice struct {
 	PeriodStart time.Time
 	PeriodEnd   time.Time
 	Customer    Customer
-	Lines       []Line
+	Lines       []InvoiceLine
 }
 
 // issueTx stores inv, numbered, open (paid at once when its total is 0).
@@ -113,24 +113,26 @@ func (s *Service) issueTx(ctx context.Context, tx *sql.Tx, inv newInvoice, now t
 		}
 	}
 	out := Invoice{ID: id, Number: invoiceNumber(id), Kind: inv.Kind, Status: status, Plan: inv.Plan,
-		Subtotal: Money{total, inv.Currency}, Total: Money{total, inv.Currency}, PeriodStart: inv.PeriodStart, PeriodEnd: inv.PeriodEnd,
+		Subtotal: Amount{total, inv.Currency}, Total: Amount{total, inv.Currency}, PeriodStart: inv.PeriodStart, PeriodEnd: inv.PeriodEnd,
 		IssuedAt: now, DueAt: now.Add(paymentTerms), PaidAt: store.NullTime(paidAt), Lines: inv.Lines,
 		PDFURL: pdfURL(id), UserID: inv.UserID, Customer: inv.Customer}
 	return out, true, nil
 }
 
-func pdfURL(id int64) string { return fmt.Sprintf("/api/dashboard/user/subscription/invoices/%d/pdf/", id) }
+func pdfURL(id int64) string {
+	return fmt.Sprintf("/api/dashboard/user/subscription/invoices/%d/pdf/", id)
+}
 
 const invoiceColumns = `id, user_id, kind, status, currency, subtotal, total, plan_code, period_start, period_end,
 	issued_at, due_at, paid_at, paid_via, customer_name, customer_email, customer_phone`
 
 func scanInvoice(sc interface{ Scan(...any) error }) (Invoice, error) {
 	var (
-		inv                          Invoice
-		currency                     string
-		start, end, issued, due      int64
-		paidAt                       sql.NullInt64
-		paidVia                      sql.NullString
+		inv                     Invoice
+		currency                string
+		start, end, issued, due int64
+		paidAt                  sql.NullInt64
+		paidVia                 sql.NullString
 	)
 	if err := sc.Scan(&inv.ID, &inv.UserID, &inv.Kind, &inv.Status, &currency, &inv.Subtotal.Amount, &inv.Total.Amount, &inv.Plan,
 		&start, &end, &issued, &due, &paidAt, &paidVia, &inv.Customer.Name, &inv.Customer.Email, &inv.Customer.Phone); err != nil {
@@ -139,7 +141,7 @@ func scanInvoice(sc interface{ Scan(...any) error }) (Invoice, error) {
 	inv.Subtotal.Currency, inv.Total.Currency = currency, currency
 	inv.PeriodStart, inv.PeriodEnd, inv.IssuedAt, inv.DueAt = store.Time(start), store.Time(end), store.Time(issued), store.Time(due)
 	inv.PaidAt, inv.PaidVia = store.NullTime(paidAt), paidVia.String
-	inv.Number, inv.PDFURL, inv.Lines = invoiceNumber(inv.ID), pdfURL(inv.ID), []Line{}
+	inv.Number, inv.PDFURL, inv.Lines = invoiceNumber(inv.ID), pdfURL(inv.ID), []InvoiceLine{}
 	return inv, nil
 }
 
@@ -159,7 +161,7 @@ func (s *Service) withLines(ctx context.Context, q querier, invs []Invoice) erro
 	return store.EachRow(rows, err, func(r *sql.Rows) error {
 		var (
 			id, start, end int64
-			l              Line
+			l              InvoiceLine
 		)
 		if err := r.Scan(&id, &l.Kind, &l.Description, &l.Quantity, &l.UnitAmount.Amount, &l.Amount.Amount, &start, &end); err != nil {
 			return err

@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// Money is an amount in integer minor units (cents, paisa) of an ISO 4217
+// Amount is money: an amount in integer minor units (cents, paisa) of an ISO 4217
 // currency. Every amount billing stores or shows carries its currency.
-type Money struct {
+type Amount struct {
 	Amount   int64  `json:"amount" doc:"Minor units of currency (cents, paisa); credits are negative."`
 	Currency string `json:"currency" doc:"ISO 4217 code, like USD or PKR."`
 }
@@ -24,7 +24,7 @@ var minorDigits = map[string]int{
 func knownCurrency(code string) bool { _, ok := minorDigits[code]; return ok }
 
 // String formats m for people: "USD 15.48", "JPY 1200", "-USD 9.81".
-func (m Money) String() string {
+func (m Amount) String() string {
 	digits := minorDigits[m.Currency]
 	sign, a := "", m.Amount
 	if a < 0 {
@@ -65,7 +65,7 @@ func mulDivHalfUp(a, num, den int64) int64 {
 	}
 	hi, lo := bits.Mul64(uint64(a), uint64(num))
 	q, r := bits.Div64(hi, lo, uint64(den)) // hi < den unless the quotient overflows: callers stay far below
-	if r >= uint64(den)-r {                  // r ≥ den/2, without overflow
+	if r >= uint64(den)-r {                 // r ≥ den/2, without overflow
 		q++
 	}
 	return int64(q)

@@ -187,7 +187,7 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	}
 	pdf.Ln(16)
 
-	// Line items.
+	// InvoiceLine items.
 	cols := []float64{right - 50 - 200, 50, 75, 75}
 	pdf.SetFont("Helvetica", "B", 10)
 	pdf.SetFillColor(238, 240, 244)
@@ -214,7 +214,7 @@ func WritePDF(w io.Writer, inv Invoice) error {
 	pdf.Ln(6)
 	for _, kv := range []struct {
 		label string
-		m     Money
+		m     Amount
 		bold  bool
 	}{{"Subtotal", inv.Subtotal, false}, {"Total", inv.Total, true}} {
 		style := ""

@@ -19,7 +19,7 @@ type NewPlan struct {
 	Code             string
 	Name             string
 	Description      string
-	Price            Money
+	Price            Amount
 	Interval         string
 	IncludedMinutes  int64
 	OveragePerMinute int64 // minor units of Price.Currency

@@ -156,15 +156,15 @@ func (s *Service) closePeriodTx(ctx context.Context, tx *sql.Tx, sub *subscripti
 	sub.UsageSeconds, sub.UsageCalls, sub.Alerted, sub.AlertDue = 0, 0, 0, 0
 
 	cur := closed.Plan.Price.Currency
-	var lines []Line
+	var lines []InvoiceLine
 	if next.Price.Amount > 0 {
-		lines = append(lines, Line{Kind: LineSubscription, Quantity: 1,
+		lines = append(lines, InvoiceLine{Kind: LineSubscription, Quantity: 1,
 			Description: fmt.Sprintf("%s plan, %s – %s", next.Name, sub.PeriodStart.Format(dateLayout), sub.PeriodEnd.Format(dateLayout)),
 			UnitAmount:  next.Price, Amount: next.Price, PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd})
 	}
 	u := usage(&closed, closed.PeriodEnd)
 	if u.OverageMinutes > 0 && closed.Plan.OveragePerMinute.Amount > 0 {
-		lines = append(lines, Line{Kind: LineOverage, Quantity: u.OverageMinutes,
+		lines = append(lines, InvoiceLine{Kind: LineOverage, Quantity: u.OverageMinutes,
 			Description: fmt.Sprintf("Overage, %s – %s: %d minutes used, %d included", closed.PeriodStart.Format(dateLayout),
 				closed.PeriodEnd.Format(dateLayout), u.MinutesUsed, u.IncludedMinutes),
 			UnitAmount: closed.Plan.OveragePerMinute, Amount: u.OverageCost, PeriodStart: closed.PeriodStart, PeriodEnd: closed.PeriodEnd})

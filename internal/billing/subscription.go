@@ -25,8 +25,8 @@ type ScheduledChange struct {
 	EffectiveAt time.Time `json:"effective_at"`
 }
 
-// Current is the subscription as the customer sees it.
-type Current struct {
+// CurrentSubscription is the subscription as the customer sees it.
+type CurrentSubscription struct {
 	Plan               Plan             `json:"plan"`
 	Status             string           `json:"status" enum:"trialing,active,past_due,canceled"`
 	CurrentPeriodStart time.Time        `json:"current_period_start"`
@@ -43,39 +43,39 @@ type PlanOption struct {
 	Comparison string `json:"comparison" enum:"current,upgrade,downgrade"`
 }
 
-// Usage is the open period's metered usage.
-type Usage struct {
+// PeriodUsage is the open period's metered usage.
+type PeriodUsage struct {
 	PeriodStart          time.Time `json:"period_start"`
 	PeriodEnd            time.Time `json:"period_end"`
 	MinutesUsed          int64     `json:"minutes_used" doc:"Finished calls' seconds this period, in whole minutes rounded up."`
 	IncludedMinutes      int64     `json:"included_minutes"`
 	OverageMinutes       int64     `json:"overage_minutes"`
-	OverageCost          Money     `json:"overage_cost" doc:"What the overage so far will add to the next invoice."`
+	OverageCost          Amount     `json:"overage_cost" doc:"What the overage so far will add to the next invoice."`
 	ProjectedMinutes     int64     `json:"projected_minutes" doc:"Minutes at the period's end if calls go on at this period's pace."`
-	ProjectedOverageCost Money     `json:"projected_overage_cost"`
+	ProjectedOverageCost Amount     `json:"projected_overage_cost"`
 	Calls                int64     `json:"calls" doc:"Finished calls metered this period."`
 	PercentUsed          float64   `json:"percent_used" doc:"Of the included minutes, one decimal; may pass 100."`
 }
 
-// Actions says what the customer may do now.
-type Actions struct {
+// SubscriptionActions says what the customer may do now.
+type SubscriptionActions struct {
 	Upgrade   bool `json:"upgrade"`
 	Downgrade bool `json:"downgrade"`
 	Cancel    bool `json:"cancel"`
 	Resume    bool `json:"resume" doc:"Undo a pending cancellation or scheduled downgrade."`
 }
 
-// Overview is the subscription page.
-type Overview struct {
-	Current        Current      `json:"current"`
+// SubscriptionPage is the subscription page.
+type SubscriptionPage struct {
+	CurrentSubscription        CurrentSubscription      `json:"current"`
 	AvailablePlans []PlanOption `json:"available_plans"`
-	Usage          Usage        `json:"usage"`
-	Actions        Actions      `json:"actions"`
+	PeriodUsage          PeriodUsage        `json:"usage"`
+	SubscriptionActions        SubscriptionActions      `json:"actions"`
 	BillingHistory InvoicePage  `json:"billing_history"`
 }
 
-func (s *Service) current(sub *subscription, now time.Time) Current {
-	c := Current{Plan: sub.Plan, Status: sub.Status, CurrentPeriodStart: sub.PeriodStart, CurrentPeriodEnd: sub.PeriodEnd,
+func (s *Service) current(sub *subscription, now time.Time) CurrentSubscription {
+	c := CurrentSubscription{Plan: sub.Plan, Status: sub.Status, CurrentPeriodStart: sub.PeriodStart, CurrentPeriodEnd: sub.PeriodEnd,
 		RemainingDays: remainingDays(sub.PeriodEnd, now), CancelAtPeriodEnd: sub.CancelAtPeriodEnd, CanceledAt: sub.CanceledAt}
 	if sub.Scheduled != nil {
 		c.ScheduledChange = &ScheduledChange{Plan: *sub.Scheduled, EffectiveAt: sub.PeriodEnd}
@@ -91,19 +91,19 @@ func remainingDays(end, now time.Time) int {
 }
 
 // usage computes the open period's usage at now.
-func usage(sub *subscription, now time.Time) Usage {
+func usage(sub *subscription, now time.Time) PeriodUsage {
 	p := sub.Plan
-	u := Usage{PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd, MinutesUsed: billedMinutes(sub.UsageSeconds),
+	u := PeriodUsage{PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd, MinutesUsed: billedMinutes(sub.UsageSeconds),
 		IncludedMinutes: p.IncludedMinutes, Calls: sub.UsageCalls}
 	u.OverageMinutes = max(u.MinutesUsed-p.IncludedMinutes, 0)
-	u.OverageCost = Money{u.OverageMinutes * p.OveragePerMinute.Amount, p.Price.Currency}
+	u.OverageCost = Amount{u.OverageMinutes * p.OveragePerMinute.Amount, p.Price.Currency}
 	// Projection: this period's seconds scaled from the time elapsed to the
 	// whole period (the one rounding rule), never below what is used.
 	u.ProjectedMinutes = u.MinutesUsed
 	if elapsed, whole := now.Sub(sub.PeriodStart).Milliseconds(), sub.PeriodEnd.Sub(sub.PeriodStart).Milliseconds(); elapsed > 0 && elapsed < whole {
 		u.ProjectedMinutes = billedMinutes(mulDivHalfUp(max(sub.UsageSeconds, 0), whole, elapsed))
 	}
-	u.ProjectedOverageCost = Money{max(u.ProjectedMinutes-p.IncludedMinutes, 0) * p.OveragePerMinute.Amount, p.Price.Currency}
+	u.ProjectedOverageCost = Amount{max(u.ProjectedMinutes-p.IncludedMinutes, 0) * p.OveragePerMinute.Amount, p.Price.Currency}
 	switch {
 	case p.IncludedMinutes > 0:
 		u.PercentUsed = math.Round(float64(u.MinutesUsed)*1000/float64(p.IncludedMinutes)) / 10
@@ -146,8 +146,8 @@ func (s *Service) options(ctx context.Context, sub *subscription) ([]PlanOption,
 	return out, nil
 }
 
-func actions(sub *subscription, opts []PlanOption) Actions {
-	a := Actions{Cancel: sub.Plan.Price.Amount > 0 && !sub.CancelAtPeriodEnd,
+func actions(sub *subscription, opts []PlanOption) SubscriptionActions {
+	a := SubscriptionActions{Cancel: sub.Plan.Price.Amount > 0 && !sub.CancelAtPeriodEnd,
 		Resume: sub.CancelAtPeriodEnd || sub.Scheduled != nil}
 	for _, o := range opts {
 		if !o.Active {
@@ -163,22 +163,22 @@ func actions(sub *subscription, opts []PlanOption) Actions {
 // historyLimit (0: 20) and historyBefore (0: newest). A user without a
 // subscription starts on the free plan. Errors: Invalid for the paging;
 // NotFound when the user is gone.
-func (s *Service) Subscription(ctx context.Context, userID int64, historyLimit int, historyBefore int64) (Overview, error) {
+func (s *Service) Subscription(ctx context.Context, userID int64, historyLimit int, historyBefore int64) (SubscriptionPage, error) {
 	history, err := s.Invoices(ctx, userID, historyLimit, historyBefore)
 	if err != nil {
-		return Overview{}, err
+		return SubscriptionPage{}, err
 	}
 	sub, err := s.ensure(ctx, userID)
 	if err != nil {
-		return Overview{}, err
+		return SubscriptionPage{}, err
 	}
 	opts, err := s.options(ctx, sub)
 	if err != nil {
-		return Overview{}, err
+		return SubscriptionPage{}, err
 	}
 	now := s.now()
-	return Overview{Current: s.current(sub, now), AvailablePlans: opts, Usage: usage(sub, now),
-		Actions: actions(sub, opts), BillingHistory: history}, nil
+	return SubscriptionPage{CurrentSubscription: s.current(sub, now), AvailablePlans: opts, PeriodUsage: usage(sub, now),
+		SubscriptionActions: actions(sub, opts), BillingHistory: history}, nil
 }
 
 // change is what choosing a plan would do.
@@ -187,7 +187,7 @@ type change struct {
 	Comparison  string
 	EffectiveAt time.Time
 	Proration   Proration
-	Lines       []Line // the prorated invoice's lines (upgrades)
+	Lines       []InvoiceLine // the prorated invoice's lines (upgrades)
 }
 
 // decide works out a change of sub to the plan code at now; location names
@@ -232,52 +232,52 @@ func (s *Service) decide(ctx context.Context, q querier, sub *subscription, code
 // dateLayout is how dates are written in descriptions and events.
 const dateLayout = "2 Jan 2006"
 
-func prorationLines(sub *subscription, target Plan, p Proration, now time.Time) []Line {
+func prorationLines(sub *subscription, target Plan, p Proration, now time.Time) []InvoiceLine {
 	from, cur := startOfDay(now), sub.Plan.Price.Currency
-	var lines []Line
+	var lines []InvoiceLine
 	if p.Credit > 0 {
-		lines = append(lines, Line{Kind: LineCredit, Quantity: 1,
+		lines = append(lines, InvoiceLine{Kind: LineCredit, Quantity: 1,
 			Description: fmt.Sprintf("Unused time on %s from %s (%d of %d days)", sub.Plan.Name, from.Format(dateLayout), p.Days, p.PeriodDays),
-			UnitAmount:  Money{-p.Credit, cur}, Amount: Money{-p.Credit, cur}, PeriodStart: from, PeriodEnd: sub.PeriodEnd})
+			UnitAmount:  Amount{-p.Credit, cur}, Amount: Amount{-p.Credit, cur}, PeriodStart: from, PeriodEnd: sub.PeriodEnd})
 	}
-	lines = append(lines, Line{Kind: LineProration, Quantity: 1,
+	lines = append(lines, InvoiceLine{Kind: LineProration, Quantity: 1,
 		Description: fmt.Sprintf("Remaining time on %s from %s (%d of %d days)", target.Name, from.Format(dateLayout), p.Days, p.PeriodDays),
-		UnitAmount:  Money{p.Charge, cur}, Amount: Money{p.Charge, cur}, PeriodStart: from, PeriodEnd: sub.PeriodEnd})
+		UnitAmount:  Amount{p.Charge, cur}, Amount: Amount{p.Charge, cur}, PeriodStart: from, PeriodEnd: sub.PeriodEnd})
 	return lines
 }
 
-// Preview is what choosing a plan would invoice, before confirming
+// ChangePreview is what choosing a plan would invoice, before confirming
 // (Stripe's upcoming invoice).
-type Preview struct {
+type ChangePreview struct {
 	Plan              Plan      `json:"plan"`
 	Comparison        string    `json:"comparison" enum:"current,upgrade,downgrade"`
 	EffectiveAt       time.Time `json:"effective_at" doc:"Now for an upgrade; the period's end for a downgrade."`
 	ProratedDays      int64     `json:"prorated_days" doc:"Days left in the period, today included (upgrades)."`
 	PeriodDays        int64     `json:"period_days"`
-	Lines             []Line    `json:"lines" doc:"The invoice an upgrade issues now; empty for a downgrade."`
-	Total             Money     `json:"total" doc:"Due now."`
+	Lines             []InvoiceLine    `json:"lines" doc:"The invoice an upgrade issues now; empty for a downgrade."`
+	Total             Amount     `json:"total" doc:"Due now."`
 	NextInvoiceDate   time.Time `json:"next_invoice_date"`
-	NextInvoiceAmount Money     `json:"next_invoice_amount" doc:"The plan's price at the next period, before any overage."`
+	NextInvoiceAmount Amount     `json:"next_invoice_amount" doc:"The plan's price at the next period, before any overage."`
 }
 
 // PreviewChange tells what ChangePlan(code) would do now, changing nothing.
 // Errors: as ChangePlan's, at query.plan.
-func (s *Service) PreviewChange(ctx context.Context, userID int64, code string) (Preview, error) {
+func (s *Service) PreviewChange(ctx context.Context, userID int64, code string) (ChangePreview, error) {
 	sub, err := s.ensure(ctx, userID)
 	if err != nil {
-		return Preview{}, err
+		return ChangePreview{}, err
 	}
 	now := s.now()
 	c, err := s.decide(ctx, s.db.Read(), sub, code, "query.plan", now)
 	if err != nil {
-		return Preview{}, err
+		return ChangePreview{}, err
 	}
 	cur := sub.Plan.Price.Currency
-	p := Preview{Plan: c.Target, Comparison: c.Comparison, EffectiveAt: c.EffectiveAt, ProratedDays: c.Proration.Days,
-		PeriodDays: int64(sub.PeriodEnd.Sub(sub.PeriodStart) / day), Lines: c.Lines, Total: Money{c.Proration.Total(), cur},
+	p := ChangePreview{Plan: c.Target, Comparison: c.Comparison, EffectiveAt: c.EffectiveAt, ProratedDays: c.Proration.Days,
+		PeriodDays: int64(sub.PeriodEnd.Sub(sub.PeriodStart) / day), Lines: c.Lines, Total: Amount{c.Proration.Total(), cur},
 		NextInvoiceDate: sub.PeriodEnd, NextInvoiceAmount: c.Target.Price}
 	if p.Lines == nil {
-		p.Lines = []Line{}
+		p.Lines = []InvoiceLine{}
 	}
 	return p, nil
 }
@@ -286,7 +286,7 @@ func (s *Service) PreviewChange(ctx context.Context, userID int64, code string) 
 type ChangeResult struct {
 	Effective    string   `json:"effective" enum:"now,period_end"`
 	Invoice      *Invoice `json:"invoice" doc:"The prorated invoice of an upgrade; null otherwise."`
-	Subscription Current  `json:"subscription"`
+	Subscription CurrentSubscription  `json:"subscription"`
 }
 
 // ChangePlan moves userID to the plan code: an upgrade (a higher price)
@@ -411,7 +411,7 @@ func (s *Service) resumedEvent(sub *subscription, now time.Time) Event {
 // Cancel sets userID's paid subscription to end at the period's end (and
 // drops a scheduled downgrade); until then nothing changes. Errors:
 // Conflict on the free plan or when already canceling.
-func (s *Service) Cancel(ctx context.Context, userID int64) (Current, error) {
+func (s *Service) Cancel(ctx context.Context, userID int64) (CurrentSubscription, error) {
 	return s.update(ctx, userID, func(sub *subscription, now time.Time) (Event, error) {
 		if sub.Plan.Price.Amount == 0 {
 			return Event{}, apperr.Conflict(fmt.Sprintf("the %s plan has nothing to cancel", sub.Plan.Name))
@@ -429,7 +429,7 @@ func (s *Service) Cancel(ctx context.Context, userID int64) (Current, error) {
 
 // Resume undoes a pending cancellation or scheduled downgrade of userID's
 // subscription. Errors: Conflict when neither is pending.
-func (s *Service) Resume(ctx context.Context, userID int64) (Current, error) {
+func (s *Service) Resume(ctx context.Context, userID int64) (CurrentSubscription, error) {
 	return s.update(ctx, userID, func(sub *subscription, now time.Time) (Event, error) {
 		if !sub.CancelAtPeriodEnd && sub.Scheduled == nil {
 			return Event{}, apperr.Conflict("there is no cancellation or scheduled change to undo")
@@ -442,13 +442,13 @@ func (s *Service) Resume(ctx context.Context, userID int64) (Current, error) {
 
 // update changes userID's subscription under its lock with fn and
 // publishes fn's event after the commit.
-func (s *Service) update(ctx context.Context, userID int64, fn func(sub *subscription, now time.Time) (Event, error)) (Current, error) {
+func (s *Service) update(ctx context.Context, userID int64, fn func(sub *subscription, now time.Time) (Event, error)) (CurrentSubscription, error) {
 	if _, err := s.ensure(ctx, userID); err != nil {
-		return Current{}, err
+		return CurrentSubscription{}, err
 	}
 	now := s.now()
 	var (
-		cur Current
+		cur CurrentSubscription
 		ev  Event
 	)
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -466,7 +466,7 @@ func (s *Service) update(ctx context.Context, userID int64, fn func(sub *subscri
 		return nil
 	})
 	if err != nil {
-		return Current{}, err
+		return CurrentSubscription{}, err
 	}
 	s.publish(ctx, []Event{ev})
 	return cur, nil
@@ -476,15 +476,15 @@ func (s *Service) update(ctx context.Context, userID int64, fn func(sub *subscri
 // support: archived plans too, and another interval (the period then
 // restarts today); pending changes are dropped. Errors: NotFound for an
 // unknown user or plan; Invalid at plan for another currency.
-func (s *Service) SetPlan(ctx context.Context, userID int64, code string) (Current, error) {
+func (s *Service) SetPlan(ctx context.Context, userID int64, code string) (CurrentSubscription, error) {
 	var target Plan
 	err := error(nil)
 	target, err = s.planByCode(ctx, s.db.Read(), code)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Current{}, apperr.NotFound("plan " + code)
+		return CurrentSubscription{}, apperr.NotFound("plan " + code)
 	}
 	if err != nil {
-		return Current{}, err
+		return CurrentSubscription{}, err
 	}
 	return s.update(ctx, userID, func(sub *subscription, now time.Time) (Event, error) {
 		if target.Price.Currency != sub.Plan.Price.Currency {

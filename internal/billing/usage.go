@@ -61,6 +61,12 @@ func (s *Service) CallsChangedTx(ctx context.Context, tx *sql.Tx, changes []call
 	return nil
 }
 
+// CallChanged meters one call (calls.TxObserver); ingest uses
+// CallsChangedTx.
+func (s *Service) CallChanged(ctx context.Context, tx *sql.Tx, before, after *calls.Call) error {
+	return s.CallsChangedTx(ctx, tx, []calls.CallChange{{Before: before, After: after}})
+}
+
 // meterTx adds to userID's open period and marks a usage alert due.
 func (s *Service) meterTx(ctx context.Context, tx *sql.Tx, userID, seconds, count, nowMs int64) error {
 	const add = `UPDATE subscriptions SET usage_seconds = usage_seconds + $1, usage_calls = usage_calls + $2, updated_at = $3
