@@ -194,10 +194,10 @@ type Plan struct {
 	Code             string   `json:"code"`
 	Name             string   `json:"name"`
 	Description      string   `json:"description"`
-	Price            Amount    `json:"price" doc:"Per interval."`
+	Price            Amount   `json:"price" doc:"Per interval."`
 	Interval         string   `json:"interval" enum:"month,year"`
 	IncludedMinutes  int64    `json:"included_minutes" doc:"Call minutes included per period."`
-	OveragePerMinute Amount    `json:"overage_per_minute" doc:"Charged per minute over the included ones; 0 when not charged."`
+	OveragePerMinute Amount   `json:"overage_per_minute" doc:"Charged per minute over the included ones; 0 when not charged."`
 	MaxAgents        int64    `json:"max_agents"`
 	Features         []string `json:"features"`
 	Active           bool     `json:"active" doc:"Archived plans keep billing their subscribers but cannot be chosen."`

@@ -33,28 +33,28 @@ type InvoiceLine struct {
 	Kind        string    `json:"kind" enum:"subscription,proration,credit,overage"`
 	Description string    `json:"description"`
 	Quantity    int64     `json:"quantity"`
-	UnitAmount  Amount     `json:"unit_amount"`
-	Amount      Amount     `json:"amount" doc:"Quantity × unit amount, or the prorated amount; negative for credits."`
+	UnitAmount  Amount    `json:"unit_amount"`
+	Amount      Amount    `json:"amount" doc:"Quantity × unit amount, or the prorated amount; negative for credits."`
 	PeriodStart time.Time `json:"period_start"`
 	PeriodEnd   time.Time `json:"period_end"`
 }
 
 // Invoice is an issued invoice.
 type Invoice struct {
-	ID          int64      `json:"id"`
-	Number      string     `json:"number"`
-	Kind        string     `json:"kind" enum:"cycle,change"`
-	Status      string     `json:"status" enum:"open,paid,void"`
-	Plan        string     `json:"plan" doc:"Code of the plan the invoice is for."`
-	Subtotal    Amount      `json:"subtotal"`
-	Total       Amount      `json:"total"`
-	PeriodStart time.Time  `json:"period_start"`
-	PeriodEnd   time.Time  `json:"period_end"`
-	IssuedAt    time.Time  `json:"issued_at"`
-	DueAt       time.Time  `json:"due_at"`
-	PaidAt      *time.Time `json:"paid_at"`
-	Lines       []InvoiceLine     `json:"lines"`
-	PDFURL      string     `json:"pdf_url"`
+	ID          int64         `json:"id"`
+	Number      string        `json:"number"`
+	Kind        string        `json:"kind" enum:"cycle,change"`
+	Status      string        `json:"status" enum:"open,paid,void"`
+	Plan        string        `json:"plan" doc:"Code of the plan the invoice is for."`
+	Subtotal    Amount        `json:"subtotal"`
+	Total       Amount        `json:"total"`
+	PeriodStart time.Time     `json:"period_start"`
+	PeriodEnd   time.Time     `json:"period_end"`
+	IssuedAt    time.Time     `json:"issued_at"`
+	DueAt       time.Time     `json:"due_at"`
+	PaidAt      *time.Time    `json:"paid_at"`
+	Lines       []InvoiceLine `json:"lines"`
+	PDFURL      string        `json:"pdf_url"`
 
 	UserID   int64    `json:"-"`
 	Customer Customer `json:"-"`

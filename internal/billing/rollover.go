@@ -173,7 +173,8 @@ func (s *Service) closePeriodTx(ctx context.Context, tx *sql.Tx, sub *subscripti
 	if len(lines) > 0 {
 		inv, ok, err := s.issueTx(ctx, tx, newInvoice{UserID: sub.UserID, IdemKey: fmt.Sprintf("cycle:%d", store.Millis(sub.PeriodStart)),
 			Kind: KindCycle, Plan: next.Code, Currency: cur, PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
-			Customer: cust, Lines: lines}, now)
+			Customer: cust, Lines: lines}, sub.PeriodStart) // dated when the period began, also when caught up late: its due date follows
+
 		if err != nil {
 			return nil, nil, err
 		}

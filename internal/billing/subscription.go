@@ -50,9 +50,9 @@ type PeriodUsage struct {
 	MinutesUsed          int64     `json:"minutes_used" doc:"Finished calls' seconds this period, in whole minutes rounded up."`
 	IncludedMinutes      int64     `json:"included_minutes"`
 	OverageMinutes       int64     `json:"overage_minutes"`
-	OverageCost          Amount     `json:"overage_cost" doc:"What the overage so far will add to the next invoice."`
+	OverageCost          Amount    `json:"overage_cost" doc:"What the overage so far will add to the next invoice."`
 	ProjectedMinutes     int64     `json:"projected_minutes" doc:"Minutes at the period's end if calls go on at this period's pace."`
-	ProjectedOverageCost Amount     `json:"projected_overage_cost"`
+	ProjectedOverageCost Amount    `json:"projected_overage_cost"`
 	Calls                int64     `json:"calls" doc:"Finished calls metered this period."`
 	PercentUsed          float64   `json:"percent_used" doc:"Of the included minutes, one decimal; may pass 100."`
 }
@@ -67,11 +67,11 @@ type SubscriptionActions struct {
 
 // SubscriptionPage is the subscription page.
 type SubscriptionPage struct {
-	CurrentSubscription        CurrentSubscription      `json:"current"`
-	AvailablePlans []PlanOption `json:"available_plans"`
-	PeriodUsage          PeriodUsage        `json:"usage"`
-	SubscriptionActions        SubscriptionActions      `json:"actions"`
-	BillingHistory InvoicePage  `json:"billing_history"`
+	Current        CurrentSubscription `json:"current"`
+	AvailablePlans []PlanOption        `json:"available_plans"`
+	Usage          PeriodUsage         `json:"usage"`
+	Actions        SubscriptionActions `json:"actions"`
+	BillingHistory InvoicePage         `json:"billing_history"`
 }
 
 func (s *Service) current(sub *subscription, now time.Time) CurrentSubscription {
@@ -177,8 +177,8 @@ func (s *Service) Subscription(ctx context.Context, userID int64, historyLimit i
 		return SubscriptionPage{}, err
 	}
 	now := s.now()
-	return SubscriptionPage{CurrentSubscription: s.current(sub, now), AvailablePlans: opts, PeriodUsage: usage(sub, now),
-		SubscriptionActions: actions(sub, opts), BillingHistory: history}, nil
+	return SubscriptionPage{Current: s.current(sub, now), AvailablePlans: opts, Usage: usage(sub, now),
+		Actions: actions(sub, opts), BillingHistory: history}, nil
 }
 
 // change is what choosing a plan would do.
@@ -249,15 +249,15 @@ func prorationLines(sub *subscription, target Plan, p Proration, now time.Time) 
 // ChangePreview is what choosing a plan would invoice, before confirming
 // (Stripe's upcoming invoice).
 type ChangePreview struct {
-	Plan              Plan      `json:"plan"`
-	Comparison        string    `json:"comparison" enum:"current,upgrade,downgrade"`
-	EffectiveAt       time.Time `json:"effective_at" doc:"Now for an upgrade; the period's end for a downgrade."`
-	ProratedDays      int64     `json:"prorated_days" doc:"Days left in the period, today included (upgrades)."`
-	PeriodDays        int64     `json:"period_days"`
-	Lines             []InvoiceLine    `json:"lines" doc:"The invoice an upgrade issues now; empty for a downgrade."`
-	Total             Amount     `json:"total" doc:"Due now."`
-	NextInvoiceDate   time.Time `json:"next_invoice_date"`
-	NextInvoiceAmount Amount     `json:"next_invoice_amount" doc:"The plan's price at the next period, before any overage."`
+	Plan              Plan          `json:"plan"`
+	Comparison        string        `json:"comparison" enum:"current,upgrade,downgrade"`
+	EffectiveAt       time.Time     `json:"effective_at" doc:"Now for an upgrade; the period's end for a downgrade."`
+	ProratedDays      int64         `json:"prorated_days" doc:"Days left in the period, today included (upgrades)."`
+	PeriodDays        int64         `json:"period_days"`
+	Lines             []InvoiceLine `json:"lines" doc:"The invoice an upgrade issues now; empty for a downgrade."`
+	Total             Amount        `json:"total" doc:"Due now."`
+	NextInvoiceDate   time.Time     `json:"next_invoice_date"`
+	NextInvoiceAmount Amount        `json:"next_invoice_amount" doc:"The plan's price at the next period, before any overage."`
 }
 
 // PreviewChange tells what ChangePlan(code) would do now, changing nothing.
@@ -284,9 +284,9 @@ func (s *Service) PreviewChange(ctx context.Context, userID int64, code string) 
 
 // ChangeResult is what a plan change did.
 type ChangeResult struct {
-	Effective    string   `json:"effective" enum:"now,period_end"`
-	Invoice      *Invoice `json:"invoice" doc:"The prorated invoice of an upgrade; null otherwise."`
-	Subscription CurrentSubscription  `json:"subscription"`
+	Effective    string              `json:"effective" enum:"now,period_end"`
+	Invoice      *Invoice            `json:"invoice" doc:"The prorated invoice of an upgrade; null otherwise."`
+	Subscription CurrentSubscription `json:"subscription"`
 }
 
 // ChangePlan moves userID to the plan code: an upgrade (a higher price)
