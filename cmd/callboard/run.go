@@ -23,6 +23,9 @@ Commands:
   demo             create (or give a new password to) the demo account, print its login and exit
   user create      create a user (password read from standard input)
   stats rebuild    recompute every user's call statistics from their calls
+  plan             create, list or archive plans (the catalogue)
+  invoice          list invoices, or mark one paid
+  subscription set put a user on a plan (support)
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -44,12 +47,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "stats":
 		return statsCommand(ctx, args, getenv, stdout, stderr)
+	case "plan":
+		return planCommand(ctx, args, getenv, stdout, stderr)
+	case "invoice":
+		return invoiceCommand(ctx, args, getenv, stdout, stderr)
+	case "subscription":
+		return subscriptionCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
 // parseConfig parses a command's flags (the shared ones plus what extra
