@@ -31,6 +31,7 @@ type config struct {
 	TrustedProxies  []netip.Prefix
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	BillingCurrency string
 }
 
 // bindConfig declares the shared flags on fs with defaults from getenv.
@@ -50,6 +51,7 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 	idle := fs.String("session-idle", env("CALLBOARD_SESSION_IDLE", "168h"), "a session unused this long ends (CALLBOARD_SESSION_IDLE)")
 	lifetime := fs.String("session-lifetime", env("CALLBOARD_SESSION_LIFETIME", "720h"), "a session ends this long after sign-in (CALLBOARD_SESSION_LIFETIME)")
 	proxies := fs.String("trusted-proxies", env("CALLBOARD_TRUSTED_PROXIES", ""), "comma-separated CIDRs of load balancers whose X-Forwarded-For is trusted (CALLBOARD_TRUSTED_PROXIES)")
+	fs.StringVar(&c.BillingCurrency, "billing-currency", env("CALLBOARD_BILLING_CURRENCY", "USD"), "ISO 4217 currency new subscriptions start in, on its active free plan (CALLBOARD_BILLING_CURRENCY)")
 	level := fs.String("log-level", env("CALLBOARD_LOG_LEVEL", "info"), "debug, info, warn or error (CALLBOARD_LOG_LEVEL)")
 	// Secrets come only from the environment, never flags: flags show up in
 	// process listings.
@@ -81,6 +83,10 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 				prefix = netip.PrefixFrom(addr, addr.BitLen())
 			}
 			c.TrustedProxies = append(c.TrustedProxies, prefix)
+		}
+		c.BillingCurrency = strings.ToUpper(strings.TrimSpace(c.BillingCurrency))
+		if len(c.BillingCurrency) != 3 {
+			return fmt.Errorf("--billing-currency: want an ISO 4217 code like USD or PKR, got %q", c.BillingCurrency)
 		}
 		if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 			return fmt.Errorf("--log-level: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"callboard/internal/app"
 	"callboard/internal/auth"
+	"callboard/internal/billing"
 	"callboard/internal/calls"
 	"callboard/internal/demo"
 )
@@ -89,8 +90,9 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 	return app.Open(ctx, app.Settings{
 		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: cfg.logger(stderr),
 		Config: app.Config{
-			Auth:  auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
-			Calls: calls.Config{PlatformKey: cfg.PlatformKey},
+			Auth:    auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
+			Calls:   calls.Config{PlatformKey: cfg.PlatformKey},
+			Billing: billing.Config{Currency: cfg.BillingCurrency},
 		},
 	})
 }
