@@ -619,3 +619,37 @@ func TestEraseAndExport(t *testing.T) {
 		}
 	})
 }
+
+// The overview's cards: plan, status and days left; the last invoice, the
+// open balance and what the next invoice will be.
+func TestOverviewCards(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newServer(t, db, date(2026, 3, 1).Add(9*time.Hour))
+		me := onPlan(t, s, "starter")
+		setClock(s, date(2026, 3, 16).Add(10*time.Hour))
+		out, err := s.Billing.ChangePlan(ctx, me.UserID, "pro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := s.Dashboard.Overview(ctx, me.UserID, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, bill := o.Subscription, o.BillingSummary
+		if sub == nil || sub.Plan != "Pro" || sub.Status != "active" || sub.RemainingDays != 16 || !sub.CurrentPeriodEnd.Equal(date(2026, 4, 1)) {
+			t.Fatalf("subscription card: %+v", sub)
+		}
+		if bill == nil || bill.LastInvoice == nil || *bill.LastInvoice != out.Invoice.Number || *bill.LastInvoiceAmount != 1548 ||
+			bill.OpenBalance != 1548 || *bill.NextBillingAmount != 4900 || !bill.NextBillingDate.Equal(date(2026, 4, 1)) ||
+			bill.Currency != "USD" || bill.IncludedMinutes != 2000 {
+			t.Fatalf("billing card: %+v", bill)
+		}
+		if _, err := s.Billing.Cancel(ctx, me.UserID); err != nil {
+			t.Fatal(err)
+		}
+		if bill, err := s.Billing.BillingSummary(ctx, me.UserID); err != nil || *bill.NextBillingAmount != 0 {
+			t.Fatalf("after cancel: %+v %v", bill, err)
+		}
+	})
+}

@@ -22,8 +22,8 @@ func (s *Service) SubscriptionSummary(ctx context.Context, userID int64) (*dashb
 }
 
 // BillingSummary is the overview's billing card (dashboard's Billing): the
-// subscription read and one indexed read of the user's invoices (the last
-// one, and the open balance).
+// subscription read and two index seeks in the user's invoices (the newest
+// one; the sum of open ones).
 func (s *Service) BillingSummary(ctx context.Context, userID int64) (*dashboard.BillingSummary, error) {
 	sub, err := s.ensure(ctx, userID)
 	if err != nil {
@@ -44,26 +44,21 @@ func (s *Service) BillingSummary(ctx context.Context, userID int64) (*dashboard.
 	card := &dashboard.BillingSummary{NextBillingDate: &end, NextBillingAmount: &amount, Currency: cur,
 		MinutesUsed: u.MinutesUsed, IncludedMinutes: u.IncludedMinutes}
 	var (
-		lastID                sql.NullInt64
-		lastTotal, lastIssued sql.NullInt64
-		lastStatus            sql.NullString
-		openBalance           int64
+		lastID, lastTotal, lastIssued int64
+		lastStatus                    string
 	)
-	// One statement: the newest invoice and the sum of open ones, both
-	// through invoices' (user_id, …) indexes.
-	err = s.db.Read().QueryRowContext(ctx, `SELECT l.id, l.total, l.status, l.issued_at,
-		(SELECT COALESCE(SUM(total), 0) FROM invoices WHERE user_id = $1 AND status = $2)
-		FROM (SELECT 1 AS one) x LEFT JOIN (SELECT id, total, status, issued_at FROM invoices WHERE user_id = $1 ORDER BY id DESC LIMIT 1) l ON TRUE`,
-		userID, InvoiceOpen).Scan(&lastID, &lastTotal, &lastStatus, &lastIssued, &openBalance)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("billing summary: %w", err)
+	err = s.db.Read().QueryRowContext(ctx, `SELECT id, total, status, issued_at FROM invoices
+		WHERE user_id = $1 ORDER BY id DESC LIMIT 1`, userID).Scan(&lastID, &lastTotal, &lastStatus, &lastIssued)
+	switch {
+	case err == nil:
+		number, issued := invoiceNumber(lastID), store.Time(lastIssued)
+		card.LastInvoice, card.LastInvoiceAmount, card.LastInvoiceStatus, card.LastInvoiceDate = &number, &lastTotal, &lastStatus, &issued
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("last invoice: %w", err)
 	}
-	card.OpenBalance = openBalance
-	if lastID.Valid {
-		number := invoiceNumber(lastID.Int64)
-		issued := store.Time(lastIssued.Int64)
-		card.LastInvoice = &number
-		card.LastInvoiceAmount, card.LastInvoiceStatus, card.LastInvoiceDate = &lastTotal.Int64, &lastStatus.String, &issued
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(total), 0) FROM invoices WHERE user_id = $1 AND status = $2`,
+		userID, InvoiceOpen).Scan(&card.OpenBalance); err != nil {
+		return nil, fmt.Errorf("open balance: %w", err)
 	}
 	return card, nil
 }

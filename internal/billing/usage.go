@@ -128,8 +128,15 @@ func (s *Service) CallsChanged(ctx context.Context, events []calls.CallEvent) {
 // row's lock, so each alert of a period is sent once however many
 // instances try.
 func (s *Service) sendDueAlerts(ctx context.Context, users []int64) error {
-	if users == nil {
-		rows, err := s.db.Read().QueryContext(ctx, `SELECT user_id FROM subscriptions WHERE alert_due > alerted LIMIT 100`)
+	// Find the users with an alert due on the read pool first: most ingest
+	// batches make none, and must not pay for a write transaction.
+	query, args := `SELECT user_id FROM subscriptions WHERE alert_due > alerted LIMIT 100`, []any(nil)
+	if users != nil {
+		in, arg := store.InList(s.db.Dialect, 1, users)
+		query, args, users = `SELECT user_id FROM subscriptions WHERE alert_due > alerted AND user_id `+in, []any{arg}, nil
+	}
+	{
+		rows, err := s.db.Read().QueryContext(ctx, query, args...)
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			var id int64
 			err := r.Scan(&id)

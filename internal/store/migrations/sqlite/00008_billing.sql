@@ -69,7 +69,9 @@ CREATE TABLE invoices (
     customer_phone TEXT    NOT NULL DEFAULT ''
 );
 CREATE UNIQUE INDEX invoices_idem ON invoices (user_id, idem_key);
-CREATE INDEX invoices_open ON invoices (user_id, status);
+CREATE INDEX invoices_user ON invoices (user_id, id);     -- history pages, newest first
+CREATE INDEX invoices_open ON invoices (user_id, status); -- open balance
+CREATE INDEX invoices_due ON invoices (status, due_at); -- the roll-over's past_due check
 
 CREATE TABLE invoice_lines (
     id           INTEGER PRIMARY KEY,

@@ -1,7 +1,7 @@
-// Package overview measures GET /api/dashboard/user/ with billing's cards
+// Package billingbench measures what billing costs: GET /api/dashboard/user/ with billing's cards
 // (subscription and billing_summary) filled in, next to the figure
 // without them in bench/README.md.
-package overview
+package billingbench
 
 import (
 	"context"
@@ -84,6 +84,40 @@ func BenchmarkBillingCards(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkIngestMeteringCost is 1000-call ingest batches (one user) with
+// the statistics rollups alone and with billing's metering beside them:
+// what metering usage in the ingest transaction costs.
+func BenchmarkIngestMeteringCost(b *testing.B) {
+	for _, metering := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sqlite/metering=%v", metering), func(b *testing.B) {
+			db := storetest.SQLite(b)
+			s := apitest.New(b, db)
+			u := s.SignUp(b)
+			observers := calls.Observers{s.Stats}
+			if metering {
+				observers = append(observers, s.Billing)
+			}
+			svc := calls.NewService(calls.Config{DB: db, Accounts: s.Auth, Now: s.Clock.Now, Observer: observers})
+			g := demo.NewGenerator(1, "bench")
+			start := s.Clock.Now().Add(-180 * 24 * time.Hour)
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				batch := make([]calls.IngestCall, 1000)
+				for i := range batch {
+					batch[i] = g.Call(u.UserID, 6, start.Add(time.Duration(n)*time.Minute))
+					n++
+				}
+				b.StartTimer()
+				if _, err := svc.Ingest(context.Background(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "calls/s")
 		})
 	}
 }
