@@ -2,24 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
-	"path/filepath"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"callboard/internal/app"
 	"callboard/internal/auth"
-	"callboard/internal/blob"
+	"callboard/internal/calls"
 	"callboard/internal/demo"
-	"callboard/internal/store"
 )
 
 const version = "0.1.0"
@@ -82,40 +74,21 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	return cfg, nil
 }
 
-// openApp opens and migrates the database and wires every capability.
-// Close the result's DB after the app.
+// openApp opens the database and builds the application (app.Open) from
+// the parsed configuration.
 func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, error) {
-	logger := cfg.logger(stderr)
-	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*app.App, error) {
-		db.Close()
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		return fail(err)
-	}
-	if err := db.Optimize(ctx); err != nil {
-		return fail(err)
-	}
 	key, err := cfg.signingKey()
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	blobs, err := blob.NewDir(filepath.Join(cfg.DataDir, "media"))
-	if err != nil {
-		return fail(err)
-	}
-	a, err := app.New(app.Config{
-		DB: db, Logger: logger, PlatformKey: cfg.PlatformKey, Blobs: blobs,
-		Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
+	return app.Open(ctx, app.Settings{
+		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: cfg.logger(stderr),
+		Config: app.Config{
+			Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+				HashConcurrency: cfg.HashConcurrency, RefreshGrace: cfg.RefreshGrace},
+			Calls: calls.Config{PlatformKey: cfg.PlatformKey},
+		},
 	})
-	if err != nil {
-		return fail(err)
-	}
-	return a, nil
 }
 
 // withApp runs fn with the application open, and closes it after.
@@ -124,10 +97,7 @@ func withApp(ctx context.Context, cfg *config, stderr io.Writer, fn func(a *app.
 	if err != nil {
 		return err
 	}
-	defer func() {
-		a.Close()
-		a.DB.Close()
-	}()
+	defer a.Close()
 	return fn(a)
 }
 
@@ -139,78 +109,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	return withApp(ctx, cfg, stderr, func(a *app.App) error { return serveApp(ctx, cfg, a, withDemo, stdout) })
-}
-
-// serveApp serves until ctx ends, then shuts down gracefully.
-func serveApp(ctx context.Context, cfg *config, a *app.App, withDemo bool, stdout io.Writer) error {
-	if withDemo {
-		if err := seedDemo(ctx, a, stdout); err != nil {
-			return err
+	return withApp(ctx, cfg, stderr, func(a *app.App) error {
+		if withDemo {
+			if err := seedDemo(ctx, a, stdout); err != nil {
+				return err
+			}
 		}
-	}
-
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           a.Handler(app.HTTP{Registry: registry, TrustedProxies: cfg.TrustedProxies, Version: version}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute, // avatar uploads on slow mobile links
-		IdleTimeout:       2 * time.Minute,
-		// No WriteTimeout: exports and the live stream are long answers.
-		ErrorLog: slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	a.Logger.Info("serving", "addr", ln.Addr().String(), "database", string(a.DB.Dialect), "version", version)
-	fmt.Fprintf(stdout, "Callboard is at %s\n", browserURL(ln.Addr()))
-
-	bgCtx, stopBackground := context.WithCancel(ctx)
-	defer stopBackground()
-	go purgeLoop(bgCtx, a)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	a.Logger.Info("shutting down: finishing requests in flight", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	a.Logger.Info("stopped")
-	return nil
-}
-
-// purgeLoop drops expired sessions and rate-limit windows every few
-// minutes, and keeps the query planner's statistics fresh (openApp has
-// refreshed them at start, so that waits for the first tick).
-func purgeLoop(ctx context.Context, a *app.App) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		if err := a.Auth.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-			a.Logger.Warn("purge expired sessions", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := a.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
-			a.Logger.Warn("optimize database", "err", err)
-		}
-	}
+		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, MetricsAddr: cfg.MetricsAddr, TrustedProxies: cfg.TrustedProxies,
+			Version: version, ShutdownTimeout: cfg.ShutdownTimeout,
+			Listening: func(addr net.Addr) { fmt.Fprintf(stdout, "Callboard is at %s\n", browserURL(addr)) }})
+	})
 }
 
 // demoCommand is "callboard demo".
@@ -246,7 +154,7 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	return withApp(ctx, cfg, stderr, func(a *app.App) error {
 		start := time.Now()
-		n, err := a.Rollups.RebuildAll(ctx, a.Account.Location)
+		n, err := a.RebuildStats(ctx)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"callboard/internal/apitest"
+	"callboard/internal/app"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
 )
@@ -142,6 +143,10 @@ func TestProfile(t *testing.T) {
 			{name: "phone wrong type", body: `{"phone": 923001234567}`, status: 422, locations: []string{"body.phone"}},
 			{name: "blank first name", body: `{"first_name": "   "}`, status: 422, locations: []string{"body.first_name"}},
 			{name: "null first name", body: `{"first_name": null}`, status: 422, locations: []string{"body.first_name"}},
+			{name: "NUL in first name", body: `{"first_name": "Ay\u0000esha"}`, status: 422, locations: []string{"body.first_name"}},
+			{name: "invalid UTF-8 in last name", body: "{\"last_name\": \"Ma\xfflik\"}", status: 422, locations: []string{"body.last_name"}},
+			{name: "bidi override in last name", body: `{"last_name": "Malik\u202Egnp.exe"}`, status: 422, locations: []string{"body.last_name"}},
+			{name: "NUL in phone", body: `{"phone": "0300\u00001234567"}`, status: 422, locations: []string{"body.phone"}},
 			{name: "null last name", body: `{"last_name": null}`, status: 422, locations: []string{"body.last_name"}},
 			{name: "last name too long", body: map[string]any{"last_name": strings.Repeat("م", 151)}, status: 422, locations: []string{"body.last_name"}},
 			{name: "email is read-only here", body: `{"email": "new@example.com"}`, status: 422, locations: []string{"body.email"}},
@@ -237,18 +242,26 @@ func TestSettings(t *testing.T) {
 	})
 }
 
+// timezoneRecorder is an account.TimezoneObserver made of a function.
+type timezoneRecorder func(ctx context.Context, userID int64, loc *time.Location)
+
+func (f timezoneRecorder) TimezoneChanged(ctx context.Context, userID int64, loc *time.Location) {
+	f(ctx, userID, loc)
+}
+
 func TestPreferences(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		s := apitest.New(t, db)
 		var (
 			mu      sync.Mutex
 			changes []string
 		)
-		s.Account.OnTimezoneChange = func(_ context.Context, userID int64, loc *time.Location) {
-			mu.Lock()
-			changes = append(changes, fmt.Sprintf("%d:%s", userID, loc))
-			mu.Unlock()
-		}
+		s := apitest.New(t, db, func(c *app.Config) {
+			c.Account.TimezoneChanges = timezoneRecorder(func(_ context.Context, userID int64, loc *time.Location) {
+				mu.Lock()
+				changes = append(changes, fmt.Sprintf("%d:%s", userID, loc))
+				mu.Unlock()
+			})
+		})
 		me, other := s.SignUp(t), s.SignUp(t)
 
 		defaults := get(t, s, me.Access, preferencesPath)
@@ -280,6 +293,8 @@ func TestPreferences(t *testing.T) {
 			{name: "unknown layout", body: `{"dashboard_layout": "grid"}`, status: 422, locations: []string{"body.dashboard_layout"}},
 			{name: "unknown timezone", body: `{"timezone": "Mars/Olympus_Mons"}`, status: 422, locations: []string{"body.timezone"}},
 			{name: "Local is not a timezone", body: `{"timezone": "Local"}`, status: 422, locations: []string{"body.timezone"}},
+			{name: "Factory is not a timezone", body: `{"timezone": "Factory"}`, status: 422, locations: []string{"body.timezone"}},
+			{name: "posixrules is not a timezone", body: `{"timezone": "posixrules"}`, status: 422, locations: []string{"body.timezone"}},
 			{name: "empty timezone", body: `{"timezone": ""}`, status: 422, locations: []string{"body.timezone"}},
 			{name: "path as timezone", body: `{"timezone": "../../etc/passwd"}`, status: 422, locations: []string{"body.timezone"}},
 			{name: "timezone too long", body: map[string]any{"timezone": "Asia/" + strings.Repeat("x", 70)}, status: 422, locations: []string{"body.timezone"}},
@@ -311,7 +326,7 @@ func TestPreferences(t *testing.T) {
 		mu.Unlock()
 		wantChanges := []string{fmt.Sprintf("%d:Asia/Karachi", me.UserID), fmt.Sprintf("%d:UTC", me.UserID)}
 		if !slices.Equal(got, wantChanges) {
-			t.Fatalf("OnTimezoneChange calls %v, want %v (once per actual change)", got, wantChanges)
+			t.Fatalf("TimezoneChanged calls %v, want %v (once per actual change)", got, wantChanges)
 		}
 
 		t.Run("another user's preferences are untouched", func(t *testing.T) {

@@ -242,11 +242,15 @@ func (p PreferencesPatch) validate() (*time.Location, *apperr.Error) {
 	return loc, nil
 }
 
-// loadZone loads an IANA zone by name, refusing "" and "Local" (which
-// time.LoadLocation accepts but which are not names a user can choose) and
-// anything that does not look like a zone name.
+// notZones are names time.LoadLocation accepts that are not places a user
+// lives in: "Local" (the server's zone), "Factory" (tzdata's placeholder,
+// abbreviated "-00") and "posixrules" (a template for POSIX TZ strings).
+var notZones = []string{"Local", "Factory", "posixrules"}
+
+// loadZone loads an IANA zone by name, refusing "", the names in notZones
+// and anything that does not look like a zone name.
 func loadZone(name string) (*time.Location, error) {
-	if name == "" || name == "Local" || len(name) > maxTimezoneLen || strings.ContainsFunc(name, func(r rune) bool {
+	if name == "" || slices.Contains(notZones, name) || len(name) > maxTimezoneLen || strings.ContainsFunc(name, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '_' || r == '-' || r == '+')
 	}) {
 		return nil, errors.New("not a timezone name")
@@ -347,7 +351,7 @@ func (s *Service) storedPreferences(ctx context.Context, userID int64) (storedPr
 
 // UpdatePreferences applies a merge patch to a user's preferences and
 // returns the result. Nothing is stored unless every field is valid. When
-// the effective timezone changed, OnTimezoneChange runs after the commit.
+// the effective timezone changed, Config.TimezoneChanges is told after the commit.
 // Errors: Invalid naming each bad field; NotFound when the user is gone.
 func (s *Service) UpdatePreferences(ctx context.Context, userID int64, p PreferencesPatch) (Preferences, error) {
 	if _, err := p.validate(); err != nil {
@@ -388,8 +392,8 @@ func (s *Service) UpdatePreferences(ctx context.Context, userID int64, p Prefere
 	if err != nil {
 		return Preferences{}, err
 	}
-	if after.Timezone != before.Timezone && s.OnTimezoneChange != nil {
-		s.OnTimezoneChange(ctx, userID, s.zone(after.Timezone))
+	if after.Timezone != before.Timezone && s.tzObs != nil {
+		s.tzObs.TimezoneChanged(ctx, userID, s.zone(after.Timezone))
 	}
 	return after, nil
 }

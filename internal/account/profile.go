@@ -1,5 +1,13 @@
 // Package account is what a signed-in user configures about themselves:
-// profile, settings, preferences and avatar.
+// profile, settings, preferences and avatar, and the profile view of an
+// account (User) that sign-in answers and the overview show.
+//
+// Tables: user_settings and user_preferences; in users, the profile columns
+// (first_name, last_name, phone, avatar_key, is_verified) and the profile
+// view of a row. The rows of users are created by auth at registration,
+// which owns their credentials (email, password_hash) and their life
+// (deleted_at). Other capabilities read a profile with Profile and a
+// timezone with Location, never the tables.
 package account
 
 import (
@@ -9,7 +17,6 @@ import (
 	"strings"
 
 	"callboard/internal/apperr"
-	"callboard/internal/auth"
 	"callboard/internal/phone"
 	"callboard/internal/store"
 )
@@ -22,15 +29,10 @@ type ProfilePatch struct {
 	Phone     Optional[string] `json:"phone,omitzero" nullable:"true" maxLength:"64" doc:"Any common form; stored and shown as E.164. Numbers without a country code are read in the region of your timezone (Pakistan by default). null or an empty string removes it." example:"+92 300 1234567"`
 }
 
-// Profile returns the user's profile. Errors: NotFound.
-func (s *Service) Profile(ctx context.Context, userID int64) (auth.User, error) {
-	return s.users.UserByID(ctx, userID)
-}
-
 // UpdateProfile applies a merge patch to the profile and returns the
 // result. Nothing is stored unless every field is valid. Errors: Invalid
 // naming each bad field; NotFound when the user is gone.
-func (s *Service) UpdateProfile(ctx context.Context, userID int64, p ProfilePatch) (auth.User, error) {
+func (s *Service) UpdateProfile(ctx context.Context, userID int64, p ProfilePatch) (User, error) {
 	var (
 		problems []apperr.FieldError
 		sets     []string
@@ -52,7 +54,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, p ProfilePatc
 			problems = append(problems, apperr.FieldError{Location: name.location, Message: "is required and cannot be null"})
 			continue
 		}
-		v, fe := auth.CheckName(name.location, name.value.Value)
+		v, fe := CheckName(name.location, name.value.Value)
 		if fe != nil {
 			problems = append(problems, *fe)
 			continue
@@ -66,7 +68,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, p ProfilePatc
 		} else {
 			region, err := s.phoneRegion(ctx, userID)
 			if err != nil {
-				return auth.User{}, err
+				return User{}, err
 			}
 			e164, err := phone.Normalize(raw, region)
 			if err != nil {
@@ -78,7 +80,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, p ProfilePatc
 		}
 	}
 	if len(problems) > 0 {
-		return auth.User{}, apperr.InvalidFields(problems...)
+		return User{}, apperr.InvalidFields(problems...)
 	}
 	if len(sets) > 0 {
 		set("updated_at", store.Millis(s.now()))
@@ -96,10 +98,10 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, p ProfilePatc
 			return nil
 		})
 		if err != nil {
-			return auth.User{}, err
+			return User{}, err
 		}
 	}
-	return s.users.UserByID(ctx, userID)
+	return s.Profile(ctx, userID)
 }
 
 // phoneRegion is the region numbers without a country code are read in:

@@ -12,7 +12,6 @@ import (
 	_ "time/tzdata" // timezones must not depend on the host's zoneinfo files
 
 	"callboard/internal/apperr"
-	"callboard/internal/auth"
 	"callboard/internal/blob"
 	"callboard/internal/store"
 )
@@ -20,15 +19,19 @@ import (
 // Config is what a Service is built from.
 type Config struct {
 	DB    *store.DB
-	Users *auth.Service // reads accounts as the API shows them
-	Blobs blob.Store    // avatar files
+	Blobs blob.Store // avatar files
+	// TimezoneChanges is told after a preferences update that changed the
+	// user's effective timezone has committed (statistics kept per local
+	// day rebuild from it); optional.
+	TimezoneChanges TimezoneObserver
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Logger records problems that do not fail a request (a stale avatar
 	// file that could not be deleted); discarded when nil.
 	Logger *slog.Logger
 	// MaxConcurrentDecodes bounds how many avatar uploads are decoded at
-	// once: a decode of a large photo holds up to ~160 MB. Default 2.
+	// once: one holds up to ~130 MB (see MaxAvatarDecodeBytes and the
+	// README). Default 2.
 	MaxConcurrentDecodes int
 }
 
@@ -36,8 +39,8 @@ type Config struct {
 // settings, preferences and avatar.
 type Service struct {
 	db     *store.DB
-	users  *auth.Service
 	blobs  blob.Store
+	tzObs  TimezoneObserver
 	now    func() time.Time
 	logger *slog.Logger
 	// decodeSlots is a semaphore over avatar decodes.
@@ -46,12 +49,12 @@ type Service struct {
 
 	zonesMu sync.Mutex
 	zones   map[string]*time.Location
+}
 
-	// OnTimezoneChange, when set, runs after a preferences update that
-	// changed the user's effective timezone has committed (statistics kept
-	// per local day rebuild from it). It runs in the request; keep it short
-	// or hand the work off. Set it before serving.
-	OnTimezoneChange func(ctx context.Context, userID int64, loc *time.Location)
+// TimezoneObserver is told when a user's effective timezone changed. It
+// runs in the request, after the commit: keep it short or hand the work off.
+type TimezoneObserver interface {
+	TimezoneChanged(ctx context.Context, userID int64, loc *time.Location)
 }
 
 // NewService returns a Service.
@@ -66,7 +69,7 @@ func NewService(cfg Config) *Service {
 		cfg.MaxConcurrentDecodes = 2
 	}
 	return &Service{
-		db: cfg.DB, users: cfg.Users, blobs: cfg.Blobs, now: cfg.Now, logger: cfg.Logger,
+		db: cfg.DB, blobs: cfg.Blobs, tzObs: cfg.TimezoneChanges, now: cfg.Now, logger: cfg.Logger,
 		decodeSlots: make(chan struct{}, cfg.MaxConcurrentDecodes),
 		avatarRules: defaultAvatarRules,
 		zones:       map[string]*time.Location{},

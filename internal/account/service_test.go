@@ -84,13 +84,12 @@ func TestServiceValidatesOnItsOwn(t *testing.T) {
 func TestServiceMissingUser(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := apitest.New(t, db)
 		dir := t.TempDir()
 		blobs, err := blob.NewDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := account.NewService(account.Config{DB: db, Users: s.Auth, Blobs: blobs})
+		svc := account.NewService(account.Config{DB: db, Blobs: blobs})
 		const nobody = 987654
 
 		_, err = svc.UpdateSettings(ctx, nobody, account.SettingsPatch{})
@@ -149,7 +148,7 @@ func TestConcurrentAvatarUploadsLeaveOneFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := account.NewService(account.Config{DB: db, Users: s.Auth, Blobs: blobs, MaxConcurrentDecodes: 4})
+		svc := account.NewService(account.Config{DB: db, Blobs: blobs, MaxConcurrentDecodes: 4})
 		img := account.EncodeJPEG(t, account.Quadrants(64, 64))
 		var wg sync.WaitGroup
 		for range 6 {

@@ -22,6 +22,7 @@ import (
 	"callboard/internal/app"
 	"callboard/internal/auth"
 	"callboard/internal/blob"
+	"callboard/internal/calls"
 	"callboard/internal/store"
 )
 
@@ -56,26 +57,39 @@ type Server struct {
 // PlatformKey is the platform key of every test server (X-Platform-Key).
 const PlatformKey = "test-platform-key-0123456789abcdef"
 
-// Option adjusts a Server's auth configuration.
-type Option func(*auth.Config)
+// Option adjusts a Server's configuration before the app is built: the
+// capabilities' settings, or a collaborator a test replaces (a recording
+// calls.Config.Observer, say).
+type Option func(*app.Config)
 
-// New builds the router over db with a test clock starting now.
+// WithAuth adjusts the auth configuration.
+func WithAuth(adjust func(*auth.Config)) Option {
+	return func(c *app.Config) { adjust(&c.Auth) }
+}
+
+// New builds the router over db with a test clock starting now, and runs
+// the app's background work until the test ends.
 func New(t testing.TB, db *store.DB, opts ...Option) *Server {
 	t.Helper()
 	clock := NewClock(time.Now().UTC().Truncate(time.Millisecond))
-	cfg := auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: CheapArgon2}
-	for _, o := range opts {
-		o(&cfg)
-	}
 	blobs, err := blob.NewDir(filepath.Join(t.TempDir(), "media"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(app.Config{DB: db, Auth: cfg, PlatformKey: PlatformKey, Blobs: blobs, Now: clock.Now,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	cfg := app.Config{DB: db, Blobs: blobs, Now: clock.Now, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		// Tests sign up many users from one address; TestRegistrationLimit
+		// checks the real limit.
+		Auth: auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: CheapArgon2,
+			RegistrationsPerAddress: 1 << 30},
+		Calls: calls.Config{PlatformKey: PlatformKey}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := app.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.Start()
 	t.Cleanup(a.Close)
 	h := a.Handler(app.HTTP{Registry: prometheus.NewRegistry(), Version: "test"})
 	return &Server{App: a, Clock: clock, Handler: h, Client: "192.0.2.10:5555"}
@@ -200,4 +214,15 @@ func ErrorLocations(t testing.TB, r *Response) []string {
 		locs = append(locs, e.Location)
 	}
 	return locs
+}
+
+// Accounts is the auth service alone over db, for tests that build another
+// capability by hand and need its account lookups (calls.Config.Accounts).
+func Accounts(t testing.TB, db *store.DB) *auth.Service {
+	t.Helper()
+	svc, err := auth.NewService(auth.Config{DB: db, SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: CheapArgon2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }

@@ -19,7 +19,7 @@ func eachDB(b *testing.B, fn func(b *testing.B, db *store.DB)) {
 // argon2id cost (m=19 MiB, t=2, p=1): hashing dominates, by design.
 func BenchmarkLogin(b *testing.B) {
 	eachDB(b, func(b *testing.B, db *store.DB) {
-		s := apitest.New(b, db, func(c *auth.Config) { c.Argon2 = auth.DefaultArgon2 })
+		s := apitest.New(b, db, apitest.WithAuth(func(c *auth.Config) { c.Argon2 = auth.DefaultArgon2 }))
 		u := s.SignUp(b)
 		body := map[string]string{"email": u.Email, "password": apitest.StrongPassword}
 		b.ReportAllocs()

@@ -8,14 +8,10 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"callboard/internal/account"
 	"callboard/internal/apperr"
+	"callboard/internal/principal"
 )
-
-// BearerScheme is the OpenAPI security scheme of user routes.
-const BearerScheme = "bearer"
-
-// UserSecurity marks an operation as needing a user's access token.
-var UserSecurity = []map[string][]string{{BearerScheme: {}}}
 
 // ClientInfo fills a Client from the request; embed it in an operation's
 // input. The address is the one httpapi resolved (proxies honoured only when
@@ -37,26 +33,10 @@ func hostOnly(addr string) string {
 	return addr
 }
 
-type principalKey struct{}
-
-// PrincipalFrom returns the caller authenticated by Middleware. It panics
-// when called from an operation without UserSecurity: a wiring bug.
-func PrincipalFrom(ctx context.Context) Principal {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	if !ok {
-		panic("auth: operation without UserSecurity asked for the principal")
-	}
-	return p
-}
-
-// WithPrincipal returns ctx carrying p (for tests and internal callers).
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
 // Middleware authenticates every operation whose Security names the bearer
-// scheme and answers 401 (with WWW-Authenticate) otherwise.
-func Middleware(api huma.API, svc *Service) func(huma.Context, func(huma.Context)) {
+// scheme (principal.UserSecurity), puts the caller on its context
+// (principal.From) and answers 401 (with WWW-Authenticate) otherwise.
+func (s *Service) Middleware(api huma.API) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		if !needsBearer(ctx.Operation()) {
 			next(ctx)
@@ -64,12 +44,12 @@ func Middleware(api huma.API, svc *Service) func(huma.Context, func(huma.Context
 		}
 		header := ctx.Header("Authorization")
 		scheme, token, _ := strings.Cut(header, " ")
-		var p Principal
+		var p principal.Principal
 		var err error
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			err = errBadAccess
 		} else {
-			p, err = svc.Authenticate(ctx.Context(), strings.TrimSpace(token))
+			p, err = s.Authenticate(ctx.Context(), strings.TrimSpace(token))
 		}
 		if err != nil {
 			ctx.SetHeader("WWW-Authenticate", `Bearer realm="callboard"`)
@@ -80,13 +60,13 @@ func Middleware(api huma.API, svc *Service) func(huma.Context, func(huma.Context
 			_ = huma.WriteErr(api, ctx, status, err.Error(), err)
 			return
 		}
-		next(huma.WithValue(ctx, principalKey{}, p))
+		next(huma.WithContext(ctx, principal.With(ctx.Context(), p)))
 	}
 }
 
 func needsBearer(op *huma.Operation) bool {
 	for _, req := range op.Security {
-		if _, ok := req[BearerScheme]; ok {
+		if _, ok := req[principal.BearerScheme]; ok {
 			return true
 		}
 	}
@@ -100,18 +80,18 @@ type registerInput struct {
 		Password  string `json:"password" maxLength:"1024" doc:"8–128 characters, hard to guess, not containing your name or email."`
 		FirstName string `json:"first_name" maxLength:"150"`
 		LastName  string `json:"last_name" maxLength:"150"`
-		Phone     string `json:"phone,omitempty" required:"false" maxLength:"64" doc:"Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani."`
+		Phone     string `json:"phone,omitempty" required:"false" nullable:"true" maxLength:"64" doc:"Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani. Absent, null or empty: no phone number."`
 	}
 }
 
 type sessionOutput struct {
 	Body struct {
-		User User `json:"user"`
+		User account.User `json:"user"`
 		Tokens
 	}
 }
 
-func sessionAnswer(u User, tokens Tokens, err error) (*sessionOutput, error) {
+func sessionAnswer(u account.User, tokens Tokens, err error) (*sessionOutput, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -139,43 +119,65 @@ type tokensOutput struct {
 	Body Tokens
 }
 
-// Register adds the /api/auth/ operations to api.
-func Register(api huma.API, svc *Service) {
+// Register adds the /api/auth/ operations to api, and the bearer security
+// scheme that user operations name (principal.UserSecurity).
+func (s *Service) Register(api huma.API) {
+	addSecurityScheme(api, principal.BearerScheme, &huma.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "JWT"})
 	tags := []string{"Authentication"}
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-register", Method: http.MethodPost, Path: "/api/auth/register/", Tags: tags,
 		Summary: "Create an account", DefaultStatus: http.StatusCreated, MaxBodyBytes: 16 << 10,
 		Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *registerInput) (*sessionOutput, error) {
-		u, tokens, err := svc.Register(ctx, NewUser{Email: in.Body.Email, Password: in.Body.Password,
-			FirstName: in.Body.FirstName, LastName: in.Body.LastName, Phone: in.Body.Phone}, in.Client)
-		return sessionAnswer(u, tokens, err)
-	})
+	}, s.register)
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-login", Method: http.MethodPost, Path: "/api/auth/login/", Tags: tags,
 		Summary: "Sign in", MaxBodyBytes: 16 << 10,
 		Description: "Unknown email and wrong password get the same 401. Too many failures for an account or an address answer 429 with Retry-After.",
 		Errors:      []int{http.StatusUnauthorized, http.StatusTooManyRequests},
-	}, func(ctx context.Context, in *loginInput) (*sessionOutput, error) {
-		u, tokens, err := svc.Login(ctx, in.Body.Email, in.Body.Password, in.Client)
-		return sessionAnswer(u, tokens, err)
-	})
+	}, s.login)
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-refresh", Method: http.MethodPost, Path: "/api/auth/refresh/", Tags: tags,
 		Summary: "Exchange a refresh token for a new pair", MaxBodyBytes: 4 << 10,
 		Description: "The presented refresh token stops working. Presenting an already-used one revokes its whole session.",
 		Errors:      []int{http.StatusUnauthorized},
-	}, func(ctx context.Context, in *refreshInput) (*tokensOutput, error) {
-		tokens, err := svc.Refresh(ctx, in.Body.Refresh, in.Client)
-		if err != nil {
-			return nil, err
-		}
-		return &tokensOutput{Body: tokens}, nil
-	})
+	}, s.refresh)
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-logout", Method: http.MethodPost, Path: "/api/auth/logout/", Tags: tags,
 		Summary: "Sign out (end the session of this refresh token)", DefaultStatus: http.StatusNoContent, MaxBodyBytes: 4 << 10,
-	}, func(ctx context.Context, in *refreshInput) (*struct{}, error) {
-		return nil, svc.Logout(ctx, in.Body.Refresh, in.Client)
-	})
+	}, s.logout)
+}
+
+func (s *Service) register(ctx context.Context, in *registerInput) (*sessionOutput, error) {
+	u, tokens, err := s.SignUp(ctx, NewUser{Email: in.Body.Email, Password: in.Body.Password,
+		FirstName: in.Body.FirstName, LastName: in.Body.LastName, Phone: in.Body.Phone}, in.Client)
+	return sessionAnswer(u, tokens, err)
+}
+
+func (s *Service) login(ctx context.Context, in *loginInput) (*sessionOutput, error) {
+	u, tokens, err := s.Login(ctx, in.Body.Email, in.Body.Password, in.Client)
+	return sessionAnswer(u, tokens, err)
+}
+
+func (s *Service) refresh(ctx context.Context, in *refreshInput) (*tokensOutput, error) {
+	tokens, err := s.Refresh(ctx, in.Body.Refresh, in.Client)
+	if err != nil {
+		return nil, err
+	}
+	return &tokensOutput{Body: tokens}, nil
+}
+
+func (s *Service) logout(ctx context.Context, in *refreshInput) (*struct{}, error) {
+	return nil, s.Logout(ctx, in.Body.Refresh, in.Client)
+}
+
+// addSecurityScheme declares a security scheme in api's document.
+func addSecurityScheme(api huma.API, name string, scheme *huma.SecurityScheme) {
+	doc := api.OpenAPI()
+	if doc.Components == nil {
+		doc.Components = &huma.Components{}
+	}
+	if doc.Components.SecuritySchemes == nil {
+		doc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	}
+	doc.Components.SecuritySchemes[name] = scheme
 }

@@ -1,37 +1,81 @@
 // Package auth owns accounts' credentials: registration, passwords
 // (argon2id), access tokens (HS256 JWT), sessions with rotating refresh
-// tokens and reuse detection, and login rate limits.
+// tokens and reuse detection, login rate limits, and the middleware that
+// puts the signed-in user (package principal) on a request.
+//
+// Tables: sessions, retired_refresh_tokens, rate_limits, audit_events; and
+// the rows of users (created here at registration) with their credentials
+// (email, password_hash) and life (deleted_at). The profile columns and the
+// profile view of users are account's: auth shows a user through
+// Config.Profiles. Other capabilities find accounts through UserIDByEmail
+// and ResolveUsersTx, never the table.
 package auth
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
+	"callboard/internal/account"
 	"callboard/internal/apperr"
 	"callboard/internal/phone"
+	"callboard/internal/plaintext"
+	"callboard/internal/principal"
 	"callboard/internal/store"
 )
 
 // Config tunes tokens, sessions and limits. Zero fields take the defaults
 // documented in the README.
 type Config struct {
+	DB *store.DB
+	// Profiles shows the signed-in user in sign-in answers (account);
+	// required by CreateUser, SignUp and Login.
+	Profiles Profiles
+
 	SigningKey      []byte        // HMAC key for access tokens, at least 32 bytes
 	AccessTTL       time.Duration // access token lifetime (15m)
 	SessionIdle     time.Duration // a session unused this long ends (7 days)
 	SessionLifetime time.Duration // a session ends this long after sign-in, however used (30 days)
 	Argon2          Argon2Params  // password hashing cost (OWASP minimum)
 
-	LoginFailuresPerAccount int           // failed logins per account per window (10)
-	LoginFailuresPerAddress int           // failed logins per client address per window (100)
-	LoginWindow             time.Duration // the window (15m)
+	// Sign-in attempts are limited per window (see the README's security
+	// section for why these three): per account from one address (strict),
+	// per account from anywhere (looser, and waived for addresses the
+	// account has signed in from), and per address over all accounts.
+	LoginAttemptsPerAccountAddress int           // per account and client address (10)
+	LoginAttemptsPerAccount        int           // per account, from addresses it never signed in from (50)
+	LoginAttemptsPerAddress        int           // per client address (100)
+	LoginWindow                    time.Duration // the window (15m)
+	// KnownAddressAge is how far back a sign-in from an address makes it
+	// known to the account (30 days).
+	KnownAddressAge time.Duration
 
-	Now func() time.Time // the clock; time.Now when nil
+	RegistrationsPerAddress int           // registrations per client address per window (30)
+	RegistrationWindow      time.Duration // that window (1h)
+
+	// HashConcurrency is how many password hashes may be computed at once
+	// (each holds Argon2.MemoryKiB); the number of CPUs when 0.
+	HashConcurrency int
+	// HashQueueWait is how long a request waits for its turn to hash before
+	// it is answered 503 (2s).
+	HashQueueWait time.Duration
+
+	// RefreshGrace is how long after a rotation the rotated refresh token
+	// still returns the same new pair, for tabs or retries that refresh at
+	// once (5s). Later use of it is reuse and revokes the session.
+	RefreshGrace time.Duration
+
+	Now    func() time.Time // the clock; time.Now when nil
+	Logger *slog.Logger     // background failures (Run); discarded when nil
 }
 
 func (c *Config) setDefaults() {
@@ -47,34 +91,66 @@ func (c *Config) setDefaults() {
 	if c.Argon2 == (Argon2Params{}) {
 		c.Argon2 = DefaultArgon2
 	}
-	if c.LoginFailuresPerAccount == 0 {
-		c.LoginFailuresPerAccount = 10
+	if c.LoginAttemptsPerAccountAddress == 0 {
+		c.LoginAttemptsPerAccountAddress = 10
 	}
-	if c.LoginFailuresPerAddress == 0 {
+	if c.LoginAttemptsPerAccount == 0 {
+		c.LoginAttemptsPerAccount = 50
+	}
+	if c.LoginAttemptsPerAddress == 0 {
 		// Generous: many Pakistani mobile users share carrier-grade NAT addresses.
-		c.LoginFailuresPerAddress = 100
+		c.LoginAttemptsPerAddress = 100
 	}
 	if c.LoginWindow == 0 {
 		c.LoginWindow = 15 * time.Minute
 	}
+	if c.KnownAddressAge == 0 {
+		c.KnownAddressAge = 30 * 24 * time.Hour
+	}
+	if c.RegistrationsPerAddress == 0 {
+		c.RegistrationsPerAddress = 30
+	}
+	if c.RegistrationWindow == 0 {
+		c.RegistrationWindow = time.Hour
+	}
+	if c.HashConcurrency <= 0 {
+		c.HashConcurrency = runtime.NumCPU()
+	}
+	if c.HashQueueWait == 0 {
+		c.HashQueueWait = 2 * time.Second
+	}
+	if c.RefreshGrace == 0 {
+		c.RefreshGrace = 5 * time.Second
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Profiles is the profile view of an account, as sign-in answers show it.
+type Profiles interface {
+	Profile(ctx context.Context, userID int64) (account.User, error)
 }
 
 // Service registers users, signs them in and out, and authenticates requests.
 type Service struct {
-	db     *store.DB
-	cfg    Config
-	signer tokenSigner
-	limits limiter
+	db       *store.DB
+	profiles Profiles
+	cfg      Config
+	signer   tokenSigner
+	limits   limiter
+	hashes   *hashGate
 	// dummyHash is verified against when an email is unknown, so an unknown
 	// email costs the same time as a wrong password.
 	dummyHash string
 }
 
-// NewService returns a Service over db.
-func NewService(db *store.DB, cfg Config) (*Service, error) {
+// NewService returns a Service. Errors: a signing key shorter than
+// MinSigningKeyLen.
+func NewService(cfg Config) (*Service, error) {
 	cfg.setDefaults()
 	if len(cfg.SigningKey) < MinSigningKeyLen {
 		return nil, fmt.Errorf("signing key: need at least %d bytes, have %d", MinSigningKeyLen, len(cfg.SigningKey))
@@ -84,10 +160,12 @@ func NewService(db *store.DB, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{
-		db:        db,
+		db:        cfg.DB,
+		profiles:  cfg.Profiles,
 		cfg:       cfg,
 		signer:    tokenSigner{key: cfg.SigningKey, ttl: cfg.AccessTTL, now: cfg.Now},
-		limits:    limiter{db: db, now: cfg.Now},
+		limits:    limiter{db: cfg.DB, now: cfg.Now},
+		hashes:    newHashGate(cfg.HashConcurrency, cfg.Argon2, cfg.HashQueueWait),
 		dummyHash: dummy,
 	}, nil
 }
@@ -105,21 +183,6 @@ type Tokens struct {
 	Refresh string `json:"refresh" doc:"Refresh token: opaque, single use; exchange at /api/auth/refresh/ for a new pair."`
 }
 
-// User is an account as the API shows it.
-type User struct {
-	ID         int64     `json:"id"`
-	Email      string    `json:"email" format:"email"`
-	FirstName  string    `json:"first_name"`
-	LastName   string    `json:"last_name"`
-	Phone      *string   `json:"phone" doc:"E.164, or null"`
-	IsVerified bool      `json:"is_verified"`
-	AvatarURL  *string   `json:"avatar_url" doc:"URL of the 300×300 avatar, or null"`
-	DateJoined time.Time `json:"date_joined"`
-}
-
-// AvatarPath is where avatars are served; the stored key follows it.
-const AvatarPath = "/media/avatars/"
-
 // NewUser is a registration.
 type NewUser struct {
 	Email     string
@@ -129,10 +192,7 @@ type NewUser struct {
 	Phone     string // optional; any form libphonenumber understands
 }
 
-const (
-	maxEmailLen = 254
-	maxNameLen  = 150
-)
+const maxEmailLen = 254
 
 // NormalizeEmail trims and lower-cases an email address and checks its form.
 // Errors name location.
@@ -140,6 +200,9 @@ func NormalizeEmail(location, raw string) (string, *apperr.Error) {
 	email := strings.ToLower(strings.TrimSpace(raw))
 	if email == "" {
 		return "", apperr.Invalid(location, "is required")
+	}
+	if msg := plaintext.Problem(email); msg != "" {
+		return "", apperr.Invalid(location, msg)
 	}
 	if len(email) > maxEmailLen {
 		return "", apperr.Invalid(location, fmt.Sprintf("must be at most %d characters", maxEmailLen))
@@ -152,38 +215,35 @@ func NormalizeEmail(location, raw string) (string, *apperr.Error) {
 	return email, nil
 }
 
-// CheckName trims a person's name and checks it is present and not too long.
-func CheckName(location, raw string) (string, *apperr.FieldError) {
-	name := strings.TrimSpace(raw)
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		return "", &apperr.FieldError{Location: location, Message: "is required"}
-	case n > maxNameLen:
-		return "", &apperr.FieldError{Location: location, Message: fmt.Sprintf("must be at most %d characters", maxNameLen)}
-	}
-	return name, nil
+// CreateUser validates and stores a new account. Errors: Invalid naming each
+// bad field; Conflict when the email is taken; Unavailable when password
+// hashing is saturated.
+func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (account.User, error) {
+	return s.createUser(ctx, in, client, false)
 }
 
-// CreateUser validates and stores a new account. Errors: Invalid naming each
-// bad field; Conflict when the email is taken.
-func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (User, error) {
+// createUser is CreateUser; limited counts the registration against the
+// client address's limit once the input is valid, before the costly hash.
+func (s *Service) createUser(ctx context.Context, in NewUser, client Client, limited bool) (account.User, error) {
 	var problems []apperr.FieldError
 	email, emailErr := NormalizeEmail("body.email", in.Email)
 	if emailErr != nil {
 		problems = append(problems, emailErr.Fields...)
 	}
-	first, fe := CheckName("body.first_name", in.FirstName)
+	first, fe := account.CheckName("body.first_name", in.FirstName)
 	if fe != nil {
 		problems = append(problems, *fe)
 	}
-	last, fe := CheckName("body.last_name", in.LastName)
+	last, fe := account.CheckName("body.last_name", in.LastName)
 	if fe != nil {
 		problems = append(problems, *fe)
 	}
 	var phoneE164 *string
 	if strings.TrimSpace(in.Phone) != "" {
 		p, err := phone.Normalize(in.Phone, phone.DefaultRegion)
-		if err != nil {
+		if msg := plaintext.Problem(in.Phone); msg != "" {
+			problems = append(problems, apperr.FieldError{Location: "body.phone", Message: msg})
+		} else if err != nil {
 			problems = append(problems, apperr.FieldError{Location: "body.phone", Message: "must be a valid phone number, like +92 300 1234567"})
 		} else {
 			phoneE164 = &p
@@ -193,94 +253,151 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (Us
 		problems = append(problems, perr.Fields...)
 	}
 	if len(problems) > 0 {
-		return User{}, apperr.InvalidFields(problems...)
+		return account.User{}, apperr.InvalidFields(problems...)
 	}
-	hash, err := HashPassword(in.Password, s.cfg.Argon2)
+	if limited {
+		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			wait, err := s.limits.take(ctx, tx, rule{"register:address:" + client.IP, s.cfg.RegistrationsPerAddress, s.cfg.RegistrationWindow})
+			if err == nil && wait > 0 {
+				err = apperr.RateLimited("too many registrations from this address; try again later", wait)
+			}
+			return err
+		})
+		if err != nil {
+			return account.User{}, err
+		}
+	}
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
-		return User{}, err
+		return account.User{}, err
 	}
 	now := s.cfg.Now()
-	u := User{Email: email, FirstName: first, LastName: last, Phone: phoneE164, DateJoined: store.Time(store.Millis(now))}
+	var id int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, phone, is_verified, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-			email, hash, first, last, phoneE164, false, store.Millis(now)).Scan(&u.ID)
+			email, hash, first, last, phoneE164, false, store.Millis(now)).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return apperr.Conflict("an account with this email already exists")
 		}
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
-		return audit(ctx, tx, &u.ID, "user.registered", client, "", now)
+		return audit(ctx, tx, &id, "user.registered", client, "", now)
 	})
 	if err != nil {
-		return User{}, err
+		return account.User{}, err
 	}
-	return u, nil
+	return s.profiles.Profile(ctx, id)
 }
 
-// Register creates an account and signs it in.
-func (s *Service) Register(ctx context.Context, in NewUser, client Client) (User, Tokens, error) {
-	u, err := s.CreateUser(ctx, in, client)
+// SignUp creates an account and signs it in. Registrations are limited
+// per client address. Errors: those of CreateUser; RateLimited.
+func (s *Service) SignUp(ctx context.Context, in NewUser, client Client) (account.User, Tokens, error) {
+	u, err := s.createUser(ctx, in, client, true)
 	if err != nil {
-		return User{}, Tokens{}, err
+		return account.User{}, Tokens{}, err
 	}
-	tokens, err := s.startSession(ctx, u.ID, client)
+	tokens, err := s.startSession(ctx, u.ID, client, nil)
 	return u, tokens, err
 }
 
 var errBadCredentials = apperr.Unauthorized("invalid email or password")
 
 // Login checks credentials and starts a session. Unknown email and wrong
-// password get the same answer in similar time. Errors: Unauthorized;
-// RateLimited when the account or the address failed too often.
-func (s *Service) Login(ctx context.Context, email, password string, client Client) (User, Tokens, error) {
+// password get the same answer in similar time.
+//
+// Every attempt is counted before the password is checked, in one atomic
+// statement per limit, so parallel attempts cannot slip past a limit: per
+// account and address (strict), per account (looser; not applied from an
+// address the account signed in from recently, so strangers cannot lock
+// its owner out) and per address. A successful sign-in takes its attempt
+// back. Errors: Invalid for an email that is not text; Unauthorized;
+// RateLimited; Unavailable when password hashing is saturated.
+func (s *Service) Login(ctx context.Context, email, password string, client Client) (account.User, Tokens, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	accountKey, addressKey := "login:account:"+email, "login:address:"+client.IP
-	for _, l := range []struct {
-		key   string
-		limit int
-	}{{accountKey, s.cfg.LoginFailuresPerAccount}, {addressKey, s.cfg.LoginFailuresPerAddress}} {
-		wait, err := s.limits.blocked(ctx, l.key, l.limit, s.cfg.LoginWindow)
-		if err != nil {
-			return User{}, Tokens{}, err
+	if msg := plaintext.Problem(email); msg != "" {
+		return account.User{}, Tokens{}, apperr.Invalid("body.email", msg)
+	}
+	userID, hash, err := s.credentials(ctx, email)
+	known := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return account.User{}, Tokens{}, fmt.Errorf("find user: %w", err)
+	}
+	// Asked for unknown emails too (of no user), so both cost the same.
+	familiar, err := s.knownAddress(ctx, userID, client.IP)
+	if err != nil {
+		return account.User{}, Tokens{}, err
+	}
+	pairKey, accountKey, addressKey := "login:pair:"+email+" "+client.IP, "login:account:"+email, "login:address:"+client.IP
+	rules := []rule{
+		{pairKey, s.cfg.LoginAttemptsPerAccountAddress, s.cfg.LoginWindow},
+		{addressKey, s.cfg.LoginAttemptsPerAddress, s.cfg.LoginWindow},
+	}
+	forgiven := []string{addressKey}
+	if !familiar {
+		rules = append(rules, rule{accountKey, s.cfg.LoginAttemptsPerAccount, s.cfg.LoginWindow})
+		forgiven = append(forgiven, accountKey)
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		wait, err := s.limits.take(ctx, tx, rules...)
+		if err == nil && wait > 0 {
+			err = apperr.RateLimited("too many sign-in attempts; try again later", wait)
 		}
-		if wait > 0 {
-			return User{}, Tokens{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
-		}
+		return err
+	})
+	if err != nil {
+		return account.User{}, Tokens{}, err
 	}
 
-	u, hash, err := s.userByEmail(ctx, email)
-	if errors.Is(err, sql.ErrNoRows) {
-		VerifyPassword(password, s.dummyHash, s.cfg.Argon2)
-		return User{}, Tokens{}, s.loginFailed(ctx, nil, accountKey, addressKey, client)
+	if !known {
+		if _, _, err := s.verifyPassword(ctx, password, s.dummyHash); err != nil {
+			return account.User{}, Tokens{}, err
+		}
+		return account.User{}, Tokens{}, s.loginFailed(ctx, nil, client)
 	}
+	ok, rehash, err := s.verifyPassword(ctx, password, hash)
 	if err != nil {
-		return User{}, Tokens{}, err
+		return account.User{}, Tokens{}, err
 	}
-	ok, rehash := VerifyPassword(password, hash, s.cfg.Argon2)
 	if !ok {
-		return User{}, Tokens{}, s.loginFailed(ctx, &u.ID, accountKey, addressKey, client)
-	}
-	if err := s.limits.reset(ctx, accountKey); err != nil {
-		return User{}, Tokens{}, err
+		return account.User{}, Tokens{}, s.loginFailed(ctx, &userID, client)
 	}
 	if rehash {
-		if err := s.setPasswordHash(ctx, u.ID, password); err != nil {
-			return User{}, Tokens{}, err
+		if err := s.setPasswordHash(ctx, userID, password); err != nil {
+			return account.User{}, Tokens{}, err
 		}
 	}
-	tokens, err := s.startSession(ctx, u.ID, client)
+	u, err := s.profiles.Profile(ctx, userID)
+	if err != nil {
+		return account.User{}, Tokens{}, err
+	}
+	tokens, err := s.startSession(ctx, userID, client, func(tx *sql.Tx) error {
+		if err := s.limits.reset(ctx, tx, pairKey); err != nil {
+			return err
+		}
+		return s.limits.forgive(ctx, tx, forgiven...)
+	})
 	return u, tokens, err
 }
 
-func (s *Service) loginFailed(ctx context.Context, userID *int64, accountKey, addressKey string, client Client) error {
+// knownAddress reports whether the user signed in from ip within
+// KnownAddressAge (sessions are kept that long after they end).
+func (s *Service) knownAddress(ctx context.Context, userID int64, ip string) (bool, error) {
+	var one int
+	err := s.db.Read().QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE user_id = $1 AND ip = $2 AND created_at > $3 LIMIT 1`,
+		userID, ip, store.Millis(s.cfg.Now().Add(-s.cfg.KnownAddressAge))).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("known address: %w", err)
+	}
+	return true, nil
+}
+
+func (s *Service) loginFailed(ctx context.Context, userID *int64, client Client) error {
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, key := range []string{accountKey, addressKey} {
-			if err := s.limits.hit(ctx, tx, key, s.cfg.LoginWindow); err != nil {
-				return err
-			}
-		}
 		return audit(ctx, tx, userID, "login.failed", client, "", s.cfg.Now())
 	})
 	if err != nil {
@@ -290,7 +407,7 @@ func (s *Service) loginFailed(ctx context.Context, userID *int64, accountKey, ad
 }
 
 func (s *Service) setPasswordHash(ctx context.Context, userID int64, password string) error {
-	hash, err := HashPassword(password, s.cfg.Argon2)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -303,52 +420,19 @@ func (s *Service) setPasswordHash(ctx context.Context, userID int64, password st
 	})
 }
 
-const userColumns = `id, email, first_name, last_name, phone, is_verified, avatar_key, created_at`
-
-func scanUser(row interface{ Scan(...any) error }, extra ...any) (User, error) {
-	var (
-		u         User
-		phone     sql.NullString
-		avatarKey sql.NullString
-		created   int64
-	)
-	dest := append([]any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &phone, &u.IsVerified, &avatarKey, &created}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return User{}, err
-	}
-	if phone.Valid {
-		u.Phone = &phone.String
-	}
-	if avatarKey.Valid {
-		url := AvatarPath + avatarKey.String
-		u.AvatarURL = &url
-	}
-	u.DateJoined = store.Time(created)
-	return u, nil
-}
-
-func (s *Service) userByEmail(ctx context.Context, email string) (User, string, error) {
+// credentials returns the id and password hash of the live account with
+// email. Errors: sql.ErrNoRows when there is none.
+func (s *Service) credentials(ctx context.Context, email string) (int64, string, error) {
+	var id int64
 	var hash string
-	row := s.db.Read().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE email = $1 AND deleted_at IS NULL`, email)
-	u, err := scanUser(row, &hash)
-	return u, hash, err
+	err := s.db.Read().QueryRowContext(ctx, `SELECT id, password_hash FROM users WHERE email = $1 AND deleted_at IS NULL`, email).
+		Scan(&id, &hash)
+	return id, hash, err
 }
 
-// UserByID returns a live account. Errors: NotFound.
-func (s *Service) UserByID(ctx context.Context, id int64) (User, error) {
-	row := s.db.Read().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1 AND deleted_at IS NULL`, id)
-	u, err := scanUser(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, apperr.NotFound("user")
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("load user: %w", err)
-	}
-	return u, nil
-}
-
-// startSession creates a session for a device and its first token pair.
-func (s *Service) startSession(ctx context.Context, userID int64, client Client) (Tokens, error) {
+// startSession creates a session for a device and its first token pair;
+// also, when not nil, runs in the same transaction.
+func (s *Service) startSession(ctx context.Context, userID int64, client Client, also func(tx *sql.Tx) error) (Tokens, error) {
 	refresh, hash, err := newRefreshToken()
 	if err != nil {
 		return Tokens{}, err
@@ -358,9 +442,14 @@ func (s *Service) startSession(ctx context.Context, userID int64, client Client)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, refresh_hash, user_agent, ip, created_at, last_used_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id`,
-			userID, hash, truncate(client.UserAgent, 512), client.IP, store.Millis(now), store.Millis(now.Add(s.cfg.SessionLifetime))).Scan(&sessionID)
+			userID, hash, client.storedUserAgent(), client.IP, store.Millis(now), store.Millis(now.Add(s.cfg.SessionLifetime))).Scan(&sessionID)
 		if err != nil {
 			return fmt.Errorf("insert session: %w", err)
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		return audit(ctx, tx, &userID, "login.succeeded", client, "", now)
 	})
@@ -377,58 +466,64 @@ func (s *Service) startSession(ctx context.Context, userID int64, client Client)
 var errBadRefresh = apperr.Unauthorized("refresh token is invalid or expired; sign in again")
 
 // Refresh exchanges a refresh token for a new pair; the presented one stops
-// working. Presenting a token that was already exchanged means it leaked (or
-// was replayed): the whole session is revoked. Errors: Unauthorized.
+// working. Within RefreshGrace of its rotation, a rotated token returns the
+// same new pair again (two tabs, or a retry after a lost answer, refresh at
+// once), as long as that pair has not been rotated in turn. Presenting a
+// rotated token later means it leaked (or was replayed): the whole session
+// is revoked. Errors: Unauthorized.
 func (s *Service) Refresh(ctx context.Context, refresh string, client Client) (Tokens, error) {
 	oldHash := hashRefreshToken(refresh)
-	newToken, newHash, err := newRefreshToken()
-	if err != nil {
-		return Tokens{}, err
-	}
+	newToken := s.successor(refresh)
+	newHash := hashRefreshToken(newToken)
 	now := s.cfg.Now()
-	var userID, sessionID int64
+	nowMs := store.Millis(now)
+	var userID, sessionID, issuedMs int64
 	reused := false
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var created, lastUsed, expires int64
-		var revoked, deleted sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, u.deleted_at
-			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = $1`, oldHash).
-			Scan(&sessionID, &userID, &created, &lastUsed, &expires, &revoked, &deleted)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.QueryRowContext(ctx, `SELECT r.session_id, s.user_id FROM retired_refresh_tokens r JOIN sessions s ON s.id = r.session_id
-				WHERE r.token_hash = $1`, oldHash).Scan(&sessionID, &userID)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// Two rounds: a refresh that loses the race to rotate this token
+		// (PostgreSQL) looks again and finds it rotated, within the grace.
+		for range 2 {
+			var created, lastUsed, expires int64
+			var revoked, deleted sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, u.deleted_at
+				FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = $1`, oldHash).
+				Scan(&sessionID, &userID, &created, &lastUsed, &expires, &revoked, &deleted)
 			if errors.Is(err, sql.ErrNoRows) {
+				var rotated bool
+				rotated, reused, err = s.rotatedRefresh(ctx, tx, oldHash, newHash, now, &sessionID, &userID, &issuedMs)
+				if err != nil || rotated {
+					return err
+				}
+				if reused {
+					if err := revokeSession(ctx, tx, sessionID, "refresh token reused", now); err != nil {
+						return err
+					}
+					return audit(ctx, tx, &userID, "session.refresh_reuse", client, fmt.Sprintf("session %d", sessionID), now)
+				}
 				return errBadRefresh
 			}
 			if err != nil {
-				return fmt.Errorf("find retired token: %w", err)
+				return fmt.Errorf("find session: %w", err)
 			}
-			reused = true
-			if err := revokeSession(ctx, tx, sessionID, "refresh token reused", now); err != nil {
-				return err
+			if revoked.Valid || deleted.Valid || expires <= nowMs || lastUsed+s.cfg.SessionIdle.Milliseconds() <= nowMs {
+				return errBadRefresh
 			}
-			return audit(ctx, tx, &userID, "session.refresh_reuse", client, fmt.Sprintf("session %d", sessionID), now)
+			res, err := tx.ExecContext(ctx, `UPDATE sessions SET refresh_hash = $1, last_used_at = $2, ip = $3, user_agent = $4
+				WHERE id = $5 AND refresh_hash = $6`, newHash, nowMs, client.IP, client.storedUserAgent(), sessionID, oldHash)
+			if err != nil {
+				return fmt.Errorf("rotate refresh token: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				continue
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO retired_refresh_tokens (token_hash, session_id, retired_at) VALUES ($1, $2, $3)`, oldHash, sessionID, nowMs)
+			if err != nil {
+				return fmt.Errorf("retire refresh token: %w", err)
+			}
+			issuedMs = nowMs
+			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("find session: %w", err)
-		}
-		nowMs := store.Millis(now)
-		if revoked.Valid || deleted.Valid || expires <= nowMs || lastUsed+s.cfg.SessionIdle.Milliseconds() <= nowMs {
-			return errBadRefresh
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET refresh_hash = $1, last_used_at = $2, ip = $3, user_agent = $4
-			WHERE id = $5 AND refresh_hash = $6`, newHash, nowMs, client.IP, truncate(client.UserAgent, 512), sessionID, oldHash)
-		if err != nil {
-			return fmt.Errorf("rotate refresh token: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errBadRefresh
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO retired_refresh_tokens (token_hash, session_id, retired_at) VALUES ($1, $2, $3)`, oldHash, sessionID, nowMs)
-		if err != nil {
-			return fmt.Errorf("retire refresh token: %w", err)
-		}
-		return nil
+		return errBadRefresh
 	})
 	if err != nil {
 		return Tokens{}, err
@@ -437,11 +532,44 @@ func (s *Service) Refresh(ctx context.Context, refresh string, client Client) (T
 		// The revocation above is committed; the caller still gets a plain 401.
 		return Tokens{}, errBadRefresh
 	}
-	access, err := s.signer.issue(userID, sessionID)
+	// The access token is made from the rotation's time and the new refresh
+	// token alone, so an answer within the grace is the very same pair.
+	access, err := s.signer.issueAt(userID, sessionID, store.Time(issuedMs), jtiOf(s.cfg.SigningKey, newToken))
 	if err != nil {
 		return Tokens{}, err
 	}
 	return Tokens{Access: access, Refresh: newToken}, nil
+}
+
+// rotatedRefresh looks oldHash up among rotated tokens. rotated: it was
+// rotated within the grace, its successor (newHash) is still the session's
+// live token, and ids and issuedMs are set to answer with that pair again.
+// reused: it was rotated before, outside that grace (the caller revokes).
+// Neither: unknown token, or a graced one whose successor moved on.
+func (s *Service) rotatedRefresh(ctx context.Context, tx *sql.Tx, oldHash, newHash []byte, now time.Time,
+	sessionID, userID, issuedMs *int64) (rotated, reused bool, err error) {
+	var retired, expires, lastUsed int64
+	var current []byte
+	var revoked, deleted sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT r.session_id, s.user_id, r.retired_at, s.refresh_hash, s.expires_at, s.last_used_at, s.revoked_at, u.deleted_at
+		FROM retired_refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id
+		WHERE r.token_hash = $1`, oldHash).Scan(sessionID, userID, &retired, &current, &expires, &lastUsed, &revoked, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("find retired token: %w", err)
+	}
+	nowMs := store.Millis(now)
+	if nowMs-retired > s.cfg.RefreshGrace.Milliseconds() {
+		return false, true, nil
+	}
+	live := !revoked.Valid && !deleted.Valid && expires > nowMs && lastUsed+s.cfg.SessionIdle.Milliseconds() > nowMs
+	if !live || !bytes.Equal(current, newHash) {
+		return false, false, nil
+	}
+	*issuedMs = retired
+	return true, false, nil
 }
 
 // Logout ends the session that refresh belongs to. Unknown or already-used
@@ -465,35 +593,29 @@ func (s *Service) Logout(ctx context.Context, refresh string, client Client) err
 	})
 }
 
-// Principal is the authenticated caller of a request.
-type Principal struct {
-	UserID    int64
-	SessionID int64
-}
-
 var errBadAccess = apperr.Unauthorized("missing, invalid or expired access token")
 
 // Authenticate checks an access token and that its session is still live,
 // so revoking a session takes effect at once. Errors: Unauthorized.
-func (s *Service) Authenticate(ctx context.Context, accessToken string) (Principal, error) {
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (principal.Principal, error) {
 	userID, sessionID, err := s.signer.verify(accessToken)
 	if err != nil {
-		return Principal{}, errBadAccess
+		return principal.Principal{}, errBadAccess
 	}
 	var expires int64
 	var revoked, deleted sql.NullInt64
 	err = s.db.Read().QueryRowContext(ctx, `SELECT s.expires_at, s.revoked_at, u.deleted_at FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = $1 AND s.user_id = $2`, sessionID, userID).Scan(&expires, &revoked, &deleted)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Principal{}, errBadAccess
+		return principal.Principal{}, errBadAccess
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("check session: %w", err)
+		return principal.Principal{}, fmt.Errorf("check session: %w", err)
 	}
 	if revoked.Valid || deleted.Valid || expires <= store.Millis(s.cfg.Now()) {
-		return Principal{}, errBadAccess
+		return principal.Principal{}, errBadAccess
 	}
-	return Principal{UserID: userID, SessionID: sessionID}, nil
+	return principal.Principal{UserID: userID, SessionID: sessionID}, nil
 }
 
 func revokeSession(ctx context.Context, tx *sql.Tx, sessionID int64, reason string, now time.Time) error {
@@ -507,11 +629,25 @@ func revokeSession(ctx context.Context, tx *sql.Tx, sessionID int64, reason stri
 
 func audit(ctx context.Context, tx *sql.Tx, userID *int64, kind string, client Client, detail string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (user_id, kind, ip, user_agent, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		userID, kind, client.IP, truncate(client.UserAgent, 512), detail, store.Millis(now))
+		userID, kind, client.IP, client.storedUserAgent(), detail, store.Millis(now))
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", kind, err)
 	}
 	return nil
+}
+
+// storedUserAgent is the User-Agent as stored. A header may hold any
+// bytes, and PostgreSQL's text takes neither NUL nor bytes that are not
+// UTF-8: those and other control characters become U+FFFD, and the result
+// is cut at 512 bytes.
+func (c Client) storedUserAgent() string {
+	ua := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(c.UserAgent, string(utf8.RuneError)))
+	return truncate(ua, 512)
 }
 
 func truncate(s string, n int) string {
@@ -528,14 +664,19 @@ func truncate(s string, n int) string {
 // and ends every session of the user. Errors: Invalid naming
 // location; NotFound.
 func (s *Service) ResetPassword(ctx context.Context, userID int64, location, password string, client Client) error {
-	u, err := s.UserByID(ctx, userID)
-	if err != nil {
-		return err
+	var email, first, last string
+	err := s.db.Read().QueryRowContext(ctx, `SELECT email, first_name, last_name FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).
+		Scan(&email, &first, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.NotFound("user")
 	}
-	if perr := CheckPasswordPolicy(location, password, u.Email, u.FirstName, u.LastName); perr != nil {
+	if err != nil {
+		return fmt.Errorf("load user: %w", err)
+	}
+	if perr := CheckPasswordPolicy(location, password, email, first, last); perr != nil {
 		return perr
 	}
-	hash, err := HashPassword(password, s.cfg.Argon2)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -554,12 +695,68 @@ func (s *Service) ResetPassword(ctx context.Context, userID int64, location, pas
 
 // UserIDByEmail finds a live account by email. Errors: NotFound.
 func (s *Service) UserIDByEmail(ctx context.Context, email string) (int64, error) {
-	u, _, err := s.userByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	id, _, err := s.credentials(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, apperr.NotFound("user")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("find user: %w", err)
 	}
-	return u.ID, nil
+	return id, nil
+}
+
+// ResolveUsersTx tells, inside tx, which of ids are live accounts and
+// which live accounts have the given (normalised) emails: how the
+// platform's ingest finds the owner of each reported call in its own
+// transaction.
+func (s *Service) ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, emails []string) (live map[int64]bool, byEmail map[string]int64, err error) {
+	live, byEmail = map[int64]bool{}, map[string]int64{}
+	if len(ids) > 0 {
+		in, arg := store.InList(s.db.Dialect, 1, ids)
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE deleted_at IS NULL AND id `+in, arg)
+		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
+			var id int64
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			live[id] = true
+			return nil
+		}); err != nil {
+			return nil, nil, fmt.Errorf("load users: %w", err)
+		}
+	}
+	if len(emails) > 0 {
+		in, arg := store.InList(s.db.Dialect, 1, emails)
+		rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE deleted_at IS NULL AND email `+in, arg)
+		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
+			var id int64
+			var email string
+			if err := r.Scan(&id, &email); err != nil {
+				return err
+			}
+			byEmail[email] = id
+			return nil
+		}); err != nil {
+			return nil, nil, fmt.Errorf("load users by email: %w", err)
+		}
+	}
+	return live, byEmail, nil
+}
+
+// UserIDs lists every account's id, oldest first (for repairs that walk
+// every user, such as a statistics rebuild).
+func (s *Service) UserIDs(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM users ORDER BY id`)
+	var ids []int64
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return ids, nil
 }

@@ -99,7 +99,7 @@ func BenchmarkList(b *testing.B) {
 				bulkSeed(b, db, userID, size)
 				other := benchUser(b, db, "other@example.com")
 				bulkSeed(b, db, other, 1000)
-				svc := calls.NewService(db, calls.Config{})
+				svc := calls.NewService(calls.Config{DB: db, Accounts: apitest.Accounts(b, db)})
 				ctx := context.Background()
 				deep := deepCursor(b, db, userID, size/2)
 				for _, bc := range []struct {
@@ -158,7 +158,7 @@ func deepCursor(tb testing.TB, db *store.DB, userID int64, depth int) string {
 func BenchmarkIngest(b *testing.B) {
 	db := storetest.SQLite(b)
 	userID := benchUser(b, db, "ingest@example.com")
-	svc := calls.NewService(db, calls.Config{})
+	svc := calls.NewService(calls.Config{DB: db, Accounts: apitest.Accounts(b, db)})
 	rng := rand.New(rand.NewPCG(1, 2))
 	n := 0
 	b.ResetTimer()
@@ -213,7 +213,7 @@ func TestExportMemory(t *testing.T) {
 	db := storetest.SQLite(t)
 	userID := benchUser(t, db, "export@example.com")
 	bulkSeed(t, db, userID, 1_000_000)
-	svc := calls.NewService(db, calls.Config{})
+	svc := calls.NewService(calls.Config{DB: db, Accounts: apitest.Accounts(t, db)})
 	runtime.GC()
 	resetPeakRSS()
 	before := peakRSS()

@@ -2,7 +2,12 @@
 // that made them: the platform's ingest API, the customer's call history
 // (filters, full-text search, keyset pagination), call detail and the CSV
 // export. Other capabilities follow calls through two small hooks, TxObserver
-// (inside the ingest transaction) and Publisher (after it commits).
+// (inside the ingest transaction) and Publisher (after it commits), and read
+// them through Recent.
+//
+// Tables: agents, calls, and the full-text index of calls (calls_fts on
+// SQLite; the search_vector column on PostgreSQL). The owner of a reported
+// call is found through Config.Accounts (auth owns users).
 package calls
 
 import (
@@ -161,8 +166,19 @@ type NoConsent struct{}
 // RecordingConsent returns false.
 func (NoConsent) RecordingConsent(context.Context, int64) (bool, error) { return false, nil }
 
-// Config is what a Service is built from. Nil fields take safe defaults.
+// Accounts finds, inside the ingest transaction, the accounts reported
+// calls belong to: which of ids are live accounts, and the live accounts of
+// emails (auth).
+type Accounts interface {
+	ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, emails []string) (live map[int64]bool, byEmail map[string]int64, err error)
+}
+
+// Config is what a Service is built from. DB and Accounts are required;
+// other nil fields take safe defaults.
 type Config struct {
+	DB       *store.DB
+	Accounts Accounts
+
 	// PlatformKey authenticates the platform API; empty disables it.
 	PlatformKey string
 	Now         func() time.Time // the clock; time.Now when nil
@@ -176,6 +192,7 @@ type Config struct {
 // Service stores and serves calls.
 type Service struct {
 	db          *store.DB
+	accounts    Accounts
 	platformKey []byte
 	now         func() time.Time
 	zones       Zones
@@ -185,13 +202,14 @@ type Service struct {
 	logger      *slog.Logger
 	// searchListMax is searchListMax but for tests of both search paths.
 	searchListMax int
+	exports       *exportGate
 }
 
-// NewService returns a Service over db.
-func NewService(db *store.DB, cfg Config) *Service {
-	s := &Service{db: db, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
+// NewService returns a Service.
+func NewService(cfg Config) *Service {
+	s := &Service{db: cfg.DB, accounts: cfg.Accounts, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
 		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
-		searchListMax: searchListMax}
+		searchListMax: searchListMax, exports: newExportGate()}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -205,30 +223,4 @@ func NewService(db *store.DB, cfg Config) *Service {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	return s
-}
-
-// SetObserver replaces the in-transaction observer (nil for none). Call it
-// while wiring, before serving.
-func (s *Service) SetObserver(o TxObserver) { s.observer = o }
-
-// SetPublisher replaces the after-commit publisher (nil for none). Call it
-// while wiring, before serving.
-func (s *Service) SetPublisher(p Publisher) { s.publisher = p }
-
-// SetZones replaces the timezone source (nil for UTC). Call it while
-// wiring, before serving.
-func (s *Service) SetZones(z Zones) {
-	if z == nil {
-		z = UTC{}
-	}
-	s.zones = z
-}
-
-// SetConsent replaces the recording-consent source (nil for NoConsent).
-// Call it while wiring, before serving.
-func (s *Service) SetConsent(c Consent) {
-	if c == nil {
-		c = NoConsent{}
-	}
-	s.consent = c
 }

@@ -10,12 +10,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2/humatest"
 
 	"callboard/internal/apitest"
+	"callboard/internal/app"
 	"callboard/internal/calls"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
@@ -156,7 +158,7 @@ func TestPlatformAuth(t *testing.T) {
 	}
 	// With no key configured the platform API is off, whatever is presented.
 	_, api := humatest.New(t)
-	calls.Register(api, calls.NewService(db, calls.Config{}))
+	calls.NewService(calls.Config{DB: db, Accounts: s.Auth}).Register(api)
 	for _, h := range []string{calls.PlatformHeader + ": ", calls.PlatformHeader + ": anything", "Authorization: Bearer "} {
 		if res := api.Post("/api/platform/calls/", h, body); res.Code != http.StatusUnauthorized {
 			t.Fatalf("disabled platform API with %q: %d %s", h, res.Code, res.Body)
@@ -307,10 +309,8 @@ func (r *recorder) CallsChanged(_ context.Context, events []calls.CallEvent) {
 
 func TestIngestMerge(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		s := apitest.New(t, db)
 		rec := &recorder{}
-		s.Calls.SetObserver(rec)
-		s.Calls.SetPublisher(rec)
+		s := apitest.New(t, db, func(c *app.Config) { c.Calls.Observer, c.Calls.Publisher = rec, rec })
 		u := s.SignUp(t)
 		queued := with(call("m-1", u.UserID, 0), "status", "queued", "agent", map[string]any{"external_id": "ag-1", "name": "Sara", "voice": "alloy"})
 		sum := ingest(t, s, queued)
@@ -598,7 +598,8 @@ func TestListInvalid(t *testing.T) {
 
 func TestDetail(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		s := apitest.New(t, db)
+		consent := &consentFor{}
+		s := apitest.New(t, db, func(c *app.Config) { c.Calls.Consent = consent })
 		u, other := s.SignUp(t), s.SignUp(t)
 		sum := ingest(t, s, with(call("d-1", u.UserID, 0), "recording_url", "https://rec.example.com/d-1.mp3", "transcript", "full text"))
 		id := *sum.Results[0].ID
@@ -629,7 +630,7 @@ func TestDetail(t *testing.T) {
 		if got["recording_url"] != nil || got["transcript"] != "full text" || got["satisfaction"] != nil || got["agent"] != nil {
 			t.Fatalf("without consent: %v", got)
 		}
-		s.Calls.SetConsent(consentFor{u.UserID})
+		consent.give(u.UserID)
 		got = s.Do(t, apitest.Request{Method: "GET", Path: path, Token: u.Access}).JSON(t)
 		if got["recording_url"] != "https://rec.example.com/d-1.mp3" {
 			t.Fatalf("with consent: %v", got["recording_url"])
@@ -637,10 +638,13 @@ func TestDetail(t *testing.T) {
 	})
 }
 
-type consentFor struct{ userID int64 }
+// consentFor is the recording consent of one user, given during the test.
+type consentFor struct{ userID atomic.Int64 }
 
-func (c consentFor) RecordingConsent(_ context.Context, userID int64) (bool, error) {
-	return userID == c.userID, nil
+func (c *consentFor) give(userID int64) { c.userID.Store(userID) }
+
+func (c *consentFor) RecordingConsent(_ context.Context, userID int64) (bool, error) {
+	return userID == c.userID.Load(), nil
 }
 
 type karachi struct{}
@@ -651,8 +655,7 @@ func (karachi) Location(context.Context, int64) (*time.Location, error) {
 
 func TestDatesInUserTimezone(t *testing.T) {
 	db := storetest.SQLite(t)
-	s := apitest.New(t, db)
-	s.Calls.SetZones(karachi{})
+	s := apitest.New(t, db, func(c *app.Config) { c.Calls.Zones = karachi{} })
 	u := s.SignUp(t)
 	// 20:00 UTC on 10 March is 01:00 on 11 March in Karachi (UTC+5).
 	ingest(t, s, with(call("tz-1", u.UserID, 0), "started_at", "2025-03-10T20:00:00Z"),
@@ -816,9 +819,8 @@ func (r *batchRecorder) CallsChangedTx(ctx context.Context, tx *sql.Tx, changes 
 
 func TestBatchObserver(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		s := apitest.New(t, db)
 		rec := &batchRecorder{}
-		s.Calls.SetObserver(rec)
+		s := apitest.New(t, db, func(c *app.Config) { c.Calls.Observer = rec })
 		u := s.SignUp(t)
 		first := with(call("bo-1", u.UserID, 0), "status", "ringing")
 		ingest(t, s, first, with(first, "status", "completed"), call("bo-2", u.UserID, 1))

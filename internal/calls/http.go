@@ -17,7 +17,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"callboard/internal/apperr"
-	"callboard/internal/auth"
+	"callboard/internal/principal"
 )
 
 // PlatformScheme is the OpenAPI security scheme of the platform API: the
@@ -142,9 +142,11 @@ type exportInput struct {
 	FilterParams
 }
 
-// Register adds the calls operations to api: the platform's ingest and the
-// customer's history, detail and export.
-func Register(api huma.API, s *Service) {
+// Register adds the calls operations to api: the platform's ingest (and
+// its security scheme) and the customer's history, detail and export.
+func (s *Service) Register(api huma.API) {
+	addSecurityScheme(api, PlatformScheme, &huma.SecurityScheme{Type: "apiKey", In: "header", Name: PlatformHeader,
+		Description: "The platform key (CALLBOARD_PLATFORM_KEY); `Authorization: Bearer <key>` works too."})
 	huma.Register(api, huma.Operation{
 		OperationID: "platform-calls-ingest", Method: http.MethodPost, Path: "/api/platform/calls/",
 		Tags: []string{"Platform"}, Summary: "Report calls (create or update by external_id)",
@@ -155,17 +157,7 @@ func Register(api huma.API, s *Service) {
 		Security: PlatformSecurity, MaxBodyBytes: maxIngestBody, SkipValidateBody: true,
 		Middlewares: huma.Middlewares{s.platformAuth(api)},
 		Errors:      []int{http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *ingestInput) (*ingestOutput, error) {
-		req, err := decodeIngest(in.RawBody)
-		if err != nil {
-			return nil, err
-		}
-		sum, err := s.Ingest(ctx, req.Calls)
-		if err != nil {
-			return nil, err
-		}
-		return &ingestOutput{Body: sum}, nil
-	})
+	}, s.ingest)
 	// Document the body that decodeIngest reads (RawBody alone shows as bytes).
 	if item := api.OpenAPI().Paths["/api/platform/calls/"]; item != nil && item.Post != nil && item.Post.RequestBody != nil {
 		schema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[IngestRequest](), true, "IngestRequest")
@@ -176,41 +168,14 @@ func Register(api huma.API, s *Service) {
 	tags := []string{"Calls"}
 	huma.Register(api, huma.Operation{
 		OperationID: "calls-list", Method: http.MethodGet, Path: "/api/dashboard/user/calls/", Tags: tags,
-		Summary: "Your call history", Security: auth.UserSecurity,
+		Summary: "Your call history", Security: principal.UserSecurity,
 		Description: "Newest first unless ordering says otherwise. Invalid filters answer 422 naming the parameter. " +
 			"Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth.",
 		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
-	}, func(ctx context.Context, in *listInput) (*listOutput, error) {
-		p := in.params()
-		p.Page, p.PageSize, p.Cursor = in.Page, in.PageSize, in.Cursor
-		page, err := s.List(ctx, auth.PrincipalFrom(ctx).UserID, p)
-		if err != nil {
-			return nil, err
-		}
-		out := &listOutput{Body: ListBody{Count: page.Count, CountExact: page.CountExact, Results: page.Results}}
-		link := func(param, value string) *string {
-			q := in.URL.Query()
-			q.Del("page")
-			q.Del("cursor")
-			q.Set(param, value)
-			u := in.URL.Path + "?" + q.Encode()
-			return &u
-		}
-		if page.NextCursor != "" {
-			out.Body.Next = link("cursor", page.NextCursor)
-		}
-		switch {
-		case page.PrevCursor != "":
-			out.Body.Previous = link("cursor", page.PrevCursor)
-		case page.PrevPage > 0:
-			out.Body.Previous = link("page", strconv.Itoa(page.PrevPage))
-		}
-		return out, nil
-	})
-
+	}, s.list)
 	huma.Register(api, huma.Operation{
 		OperationID: "calls-export", Method: http.MethodGet, Path: "/api/dashboard/user/calls/export/", Tags: tags,
-		Summary: "Your call history as CSV", Security: auth.UserSecurity,
+		Summary: "Your call history as CSV", Security: principal.UserSecurity,
 		Description: "The filtered history (same filters and ordering as the list, all pages) as a CSV download, streamed. " +
 			"Times are in your timezone; cells that a spreadsheet would run as a formula are prefixed with a single quote.",
 		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
@@ -219,41 +184,84 @@ func Register(api huma.API, s *Service) {
 			Headers:     map[string]*huma.Param{"Content-Disposition": {Schema: &huma.Schema{Type: "string"}, Description: `attachment; filename="calls-YYYYMMDD.csv"`}},
 			Content:     map[string]*huma.MediaType{"text/csv": {Schema: &huma.Schema{Type: "string"}}},
 		}},
-	}, func(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
-		userID := auth.PrincipalFrom(ctx).UserID
-		exp, err := s.NewExport(ctx, userID, in.params())
-		if err != nil {
-			return nil, err
-		}
-		return &huma.StreamResponse{Body: func(hc huma.Context) {
-			hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
-			hc.SetHeader("Content-Disposition", `attachment; filename="`+exp.Filename+`"`)
-			w := hc.BodyWriter()
-			flush := func() {
-				if f, ok := w.(http.Flusher); ok {
-					f.Flush()
-				}
-			}
-			if err := exp.WriteCSV(hc.Context(), w, flush); err != nil {
-				// The answer has started: all that is left is to cut the
-				// connection so the client sees an incomplete download.
-				s.logger.ErrorContext(hc.Context(), "export calls", "user_id", userID, "err", err)
-				panic(http.ErrAbortHandler)
-			}
-		}}, nil
-	})
-
+	}, s.export)
 	huma.Register(api, huma.Operation{
 		OperationID: "calls-get", Method: http.MethodGet, Path: "/api/dashboard/user/calls/{id}/", Tags: tags,
-		Summary: "One of your calls", Security: auth.UserSecurity,
+		Summary: "One of your calls", Security: principal.UserSecurity,
 		Errors: []int{http.StatusUnauthorized, http.StatusNotFound},
-	}, func(ctx context.Context, in *getInput) (*getOutput, error) {
-		d, err := s.Get(ctx, auth.PrincipalFrom(ctx).UserID, in.ID)
-		if err != nil {
-			return nil, err
+	}, s.get)
+}
+
+func (s *Service) ingest(ctx context.Context, in *ingestInput) (*ingestOutput, error) {
+	req, err := decodeIngest(in.RawBody)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := s.Ingest(ctx, req.Calls)
+	if err != nil {
+		return nil, err
+	}
+	return &ingestOutput{Body: sum}, nil
+}
+
+func (s *Service) list(ctx context.Context, in *listInput) (*listOutput, error) {
+	p := in.params()
+	p.Page, p.PageSize, p.Cursor = in.Page, in.PageSize, in.Cursor
+	page, err := s.List(ctx, principal.From(ctx).UserID, p)
+	if err != nil {
+		return nil, err
+	}
+	out := &listOutput{Body: ListBody{Count: page.Count, CountExact: page.CountExact, Results: page.Results}}
+	link := func(param, value string) *string {
+		q := in.URL.Query()
+		q.Del("page")
+		q.Del("cursor")
+		q.Set(param, value)
+		u := in.URL.Path + "?" + q.Encode()
+		return &u
+	}
+	if page.NextCursor != "" {
+		out.Body.Next = link("cursor", page.NextCursor)
+	}
+	switch {
+	case page.PrevCursor != "":
+		out.Body.Previous = link("cursor", page.PrevCursor)
+	case page.PrevPage > 0:
+		out.Body.Previous = link("page", strconv.Itoa(page.PrevPage))
+	}
+	return out, nil
+}
+
+func (s *Service) export(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
+	userID := principal.From(ctx).UserID
+	exp, err := s.NewExport(ctx, userID, in.params())
+	if err != nil {
+		return nil, err
+	}
+	return &huma.StreamResponse{Body: func(hc huma.Context) {
+		hc.SetHeader("Content-Type", "text/csv; charset=utf-8")
+		hc.SetHeader("Content-Disposition", `attachment; filename="`+exp.Filename+`"`)
+		w := hc.BodyWriter()
+		flush := func() {
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
 		}
-		return &getOutput{Body: d}, nil
-	})
+		if err := exp.WriteCSV(hc.Context(), w, flush); err != nil {
+			// The answer has started: all that is left is to cut the
+			// connection so the client sees an incomplete download.
+			s.logger.ErrorContext(hc.Context(), "export calls", "user_id", userID, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+	}}, nil
+}
+
+func (s *Service) get(ctx context.Context, in *getInput) (*getOutput, error) {
+	d, err := s.Get(ctx, principal.From(ctx).UserID, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &getOutput{Body: d}, nil
 }
 
 // platformAuth admits a request carrying the platform key, before its body
@@ -284,4 +292,16 @@ func (s *Service) platformAuth(api huma.API) func(huma.Context, func(huma.Contex
 		}
 		next(ctx)
 	}
+}
+
+// addSecurityScheme declares a security scheme in api's document.
+func addSecurityScheme(api huma.API, name string, scheme *huma.SecurityScheme) {
+	doc := api.OpenAPI()
+	if doc.Components == nil {
+		doc.Components = &huma.Components{}
+	}
+	if doc.Components.SecuritySchemes == nil {
+		doc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	}
+	doc.Components.SecuritySchemes[name] = scheme
 }

@@ -408,8 +408,7 @@ type agentRow struct {
 }
 
 func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now time.Time) (*batch, error) {
-	b := &batch{s: s, tx: tx, now: now, usersByID: map[int64]bool{}, usersByEmail: map[string]int64{},
-		calls: map[string]*Call{}, agents: map[agentKey]*agentRow{}, stmts: map[string]*sql.Stmt{}, searchPending: map[int64]int{}}
+	b := &batch{s: s, tx: tx, now: now, calls: map[string]*Call{}, agents: map[agentKey]*agentRow{}, stmts: map[string]*sql.Stmt{}, searchPending: map[int64]int{}}
 	var ids []int64
 	var emails, externals, agentExternals []string
 	for i := range in {
@@ -433,37 +432,12 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 	emails = slices.Compact(emails)
 	slices.Sort(agentExternals)
 	agentExternals = slices.Compact(agentExternals)
-	if len(ids) > 0 {
-		in, arg := inList(s, ids)
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE deleted_at IS NULL AND id `+in, arg)
-		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
-			var id int64
-			if err := r.Scan(&id); err != nil {
-				return err
-			}
-			b.usersByID[id] = true
-			return nil
-		}); err != nil {
-			return nil, fmt.Errorf("load users: %w", err)
-		}
-	}
-	if len(emails) > 0 {
-		in, arg := inList(s, emails)
-		rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE deleted_at IS NULL AND email `+in, arg)
-		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
-			var id int64
-			var email string
-			if err := r.Scan(&id, &email); err != nil {
-				return err
-			}
-			b.usersByEmail[email] = id
-			return nil
-		}); err != nil {
-			return nil, fmt.Errorf("load users by email: %w", err)
-		}
+	var err error
+	if b.usersByID, b.usersByEmail, err = s.accounts.ResolveUsersTx(ctx, tx, ids, emails); err != nil {
+		return nil, err
 	}
 	if len(externals) > 0 {
-		in, arg := inList(s, externals)
+		in, arg := store.InList(s.db.Dialect, 1, externals)
 		rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls c WHERE c.external_id `+in, arg)
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			c, err := scanCall(r)
@@ -479,7 +453,7 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 	if len(agentExternals) > 0 {
 		// The batch's agents by external id only (agents of other users with
 		// the same external id come along and are told apart by user below).
-		in, arg := inList(s, agentExternals)
+		in, arg := store.InList(s.db.Dialect, 1, agentExternals)
 		rows, err := tx.QueryContext(ctx, `SELECT id, user_id, external_id, name, voice FROM agents WHERE external_id `+in, arg)
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			var k agentKey
@@ -494,18 +468,6 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 		}
 	}
 	return b, nil
-}
-
-// inList is "IN (…)" over values as one argument: a JSON array on SQLite
-// (binding a thousand numbered parameters one by one is slow there), an
-// array on PostgreSQL. The values are plain strings or numbers, so encoding
-// cannot fail.
-func inList[T string | int64](s *Service, values []T) (string, any) {
-	if s.db.Dialect == store.Postgres {
-		return "= ANY($1)", values
-	}
-	raw, _ := json.Marshal(values)
-	return "IN (SELECT value FROM json_each($1))", string(raw)
 }
 
 // stmt prepares query once per batch.

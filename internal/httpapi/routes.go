@@ -1,18 +1,30 @@
 package httpapi
 
-import (
-	"github.com/danielgtaylor/huma/v2"
+import "github.com/danielgtaylor/huma/v2"
 
-	"callboard/internal/account"
-	"callboard/internal/auth"
-	"callboard/internal/calls"
-	"callboard/internal/stats"
-)
+// Capability is one capability's HTTP surface: Register adds its
+// operations (and any security scheme they name) to api.
+type Capability interface {
+	Register(api huma.API)
+}
 
-// registerRoutes is every capability's operations, in one list.
-func registerRoutes(api huma.API, cfg Config) {
-	auth.Register(api, cfg.Auth)
-	account.Register(api, cfg.Account)
-	calls.Register(api, cfg.Calls)
-	stats.Register(api, cfg.Stats, cfg.Auth, cfg.Calls)
+// MiddlewareProvider is a Capability that also puts a middleware in front
+// of every operation, such as auth's, which authenticates the operations
+// that name its security scheme.
+type MiddlewareProvider interface {
+	Middleware(api huma.API) func(huma.Context, func(huma.Context))
+}
+
+// mount installs every capability's middleware, then registers every
+// capability's operations: Huma fixes an operation's middleware chain when
+// it is registered, so all middlewares come first.
+func mount(api huma.API, caps []Capability) {
+	for _, c := range caps {
+		if m, ok := c.(MiddlewareProvider); ok {
+			api.UseMiddleware(m.Middleware(api))
+		}
+	}
+	for _, c := range caps {
+		c.Register(api)
+	}
 }

@@ -96,11 +96,11 @@ func BenchmarkIngestRollupCost(b *testing.B) {
 			db := storetest.SQLite(b)
 			s := apitest.New(b, db)
 			u := s.SignUp(b)
-			cfg := calls.Config{Now: s.Clock.Now}
+			cfg := calls.Config{DB: db, Accounts: s.Auth, Now: s.Clock.Now}
 			if withRollups {
 				cfg.Observer = stats.NewRollups(db, s.Clock.Now)
 			}
-			svc := calls.NewService(db, cfg)
+			svc := calls.NewService(cfg)
 			g := demo.NewGenerator(1, "bench")
 			start := s.Clock.Now().Add(-180 * 24 * time.Hour)
 			b.ResetTimer()

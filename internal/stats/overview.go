@@ -4,18 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math"
 	"sort"
 	"sync"
 	"time"
 
+	"callboard/internal/calls"
 	"callboard/internal/store"
 )
-
-// Zones tells a user's preferred timezone (the account's preferences).
-type Zones interface {
-	Location(ctx context.Context, userID int64) (*time.Location, error)
-}
 
 // PeriodStats are the call statistics of a span of days.
 type PeriodStats struct {
@@ -109,62 +106,122 @@ type Numbers struct {
 // TrendDays are the trend windows offered.
 var TrendDays = []int{7, 30, 90}
 
-// Service computes statistics.
+// Config is what a Service is built from.
+type Config struct {
+	DB  *store.DB
+	Now func() time.Time // the clock; time.Now when nil
+	// Logger records failed background rebuilds (retried by the next
+	// overview); discarded when nil.
+	Logger *slog.Logger
+}
+
+// Service keeps the rollups (it is the calls service's TxBatchObserver,
+// through the embedded Rollups) and computes the numbers from them.
 type Service struct {
-	db      *store.DB
-	rollups *Rollups
-	zones   Zones
-	now     func() time.Time
+	*Rollups
+	db     *store.DB
+	now    func() time.Time
+	logger *slog.Logger
 
-	// Background rebuilds after a timezone change, one per user at a time.
-	bgCtx    context.Context
-	mu       sync.Mutex
-	inFlight map[int64]bool
-	wg       sync.WaitGroup
+	// Rebuilds after a timezone change, done one at a time by Run: pending
+	// holds the newest wanted timezone of each user; busy counts users
+	// pending or being rebuilt.
+	mu      sync.Mutex
+	pending map[int64]*time.Location
+	wake    chan struct{}
+	busy    sync.WaitGroup
 }
 
-// NewService returns the statistics service. bgCtx bounds background
-// rebuilds: cancel it at shutdown, then call Wait.
-func NewService(bgCtx context.Context, db *store.DB, rollups *Rollups, zones Zones, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+// NewService returns the statistics service. Rebuilds it schedules run in
+// Run.
+func NewService(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return &Service{db: db, rollups: rollups, zones: zones, now: now, bgCtx: bgCtx, inFlight: map[int64]bool{}}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Rollups: NewRollups(cfg.DB, cfg.Now), db: cfg.DB, now: cfg.Now, logger: cfg.Logger,
+		pending: map[int64]*time.Location{}, wake: make(chan struct{}, 1)}
 }
 
-// Wait blocks until background rebuilds have ended.
-func (s *Service) Wait() { s.wg.Wait() }
-
-// TimezoneChanged schedules a rebuild of userID's rollups in loc. Until it is
-// done the overview computes from the calls directly, so answers stay right.
+// TimezoneChanged schedules a rebuild of userID's rollups in loc (it is
+// account's TimezoneObserver). Until it is done the overview computes from
+// the calls directly, so answers stay right.
 func (s *Service) TimezoneChanged(_ context.Context, userID int64, loc *time.Location) {
 	s.scheduleRebuild(userID, loc)
 }
 
 func (s *Service) scheduleRebuild(userID int64, loc *time.Location) {
 	s.mu.Lock()
-	if s.inFlight[userID] {
-		s.mu.Unlock()
-		return
+	if _, ok := s.pending[userID]; !ok {
+		s.busy.Add(1)
 	}
-	s.inFlight[userID] = true
+	s.pending[userID] = loc
 	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer func() { s.mu.Lock(); delete(s.inFlight, userID); s.mu.Unlock() }()
-		_ = s.rollups.Rebuild(s.bgCtx, userID, loc) // a failed rebuild is retried by the next overview
-	}()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
-// Numbers computes userID's statistics with a trend of trendDays days.
-// Normally from rollups; while a timezone change is being applied, from the
-// calls themselves.
-func (s *Service) Numbers(ctx context.Context, userID int64, trendDays int) (Numbers, error) {
-	loc, err := s.zones.Location(ctx, userID)
-	if err != nil {
-		return Numbers{}, err
+// Run rebuilds the rollups of users whose timezone changed, one user at a
+// time, until ctx ends. A failed rebuild is logged; the user's next
+// overview schedules it again.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.dropPending()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		}
+		for {
+			userID, loc, ok := s.nextPending()
+			if !ok {
+				break
+			}
+			if err := s.Rebuild(ctx, userID, loc); err != nil && ctx.Err() == nil {
+				s.logger.Warn("rebuild statistics after a timezone change", "user_id", userID, "err", err)
+			}
+			s.busy.Done()
+			if ctx.Err() != nil {
+				return nil
+			}
+		}
 	}
+}
+
+// nextPending takes one pending rebuild off the queue.
+func (s *Service) nextPending() (int64, *time.Location, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for userID, loc := range s.pending {
+		delete(s.pending, userID)
+		return userID, loc, true
+	}
+	return 0, nil, false
+}
+
+// dropPending forgets rebuilds that Run will not do (it is ending): the
+// overview still answers right and schedules them again.
+func (s *Service) dropPending() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for userID := range s.pending {
+		delete(s.pending, userID)
+		s.busy.Done()
+	}
+}
+
+// Wait blocks until no rebuild is pending or running. Rebuilds are done by
+// Run: call it only while Run runs (or after it ended).
+func (s *Service) Wait() { s.busy.Wait() }
+
+// Numbers computes userID's statistics in loc (the user's timezone) with a
+// trend of trendDays days. Normally from rollups; while a timezone change is
+// being applied, from the calls themselves.
+func (s *Service) Numbers(ctx context.Context, userID int64, loc *time.Location, trendDays int) (Numbers, error) {
 	kept, err := keptZone(ctx, s.db, userID)
 	if err != nil {
 		return Numbers{}, err
@@ -270,21 +327,9 @@ func (s *Service) agentStats(ctx context.Context, userID int64, byAgent map[int6
 	if len(byAgent) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id, name, voice FROM agents WHERE user_id = $1`, userID)
-	type agent struct{ name, voice string }
-	names := map[int64]agent{}
-	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
-		var id int64
-		var a agent
-		if err := r.Scan(&id, &a.name, &a.voice); err != nil {
-			return err
-		}
-		if _, used := byAgent[id]; used {
-			names[id] = a
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("read agents: %w", err)
+	names, err := calls.AgentNames(ctx, s.db.Read(), userID)
+	if err != nil {
+		return nil, err
 	}
 	for id, c := range byAgent {
 		if c.Total == 0 {
@@ -295,7 +340,7 @@ func (s *Service) agentStats(ctx context.Context, userID int64, byAgent map[int6
 			TotalMinutes: st.TotalMinutes, AverageSatisfaction: st.AverageSatisfaction, RatedCalls: st.RatedCalls}
 		if id != 0 {
 			id := id
-			a.ID, a.Name, a.Voice = &id, names[id].name, names[id].voice
+			a.ID, a.Name, a.Voice = &id, names[id].Name, names[id].Voice
 		}
 		out = append(out, a)
 	}

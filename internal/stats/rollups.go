@@ -1,6 +1,13 @@
 // Package stats keeps per-user, per-day call rollups exact as calls arrive
-// and builds the dashboard overview from them, so the overview costs
-// O(days × agents), never O(calls).
+// (inside the ingest transaction) and computes the overview's numbers from
+// them, so they cost O(days × agents), never O(calls). The overview itself
+// is composed by package dashboard.
+//
+// Tables: call_rollups and stats_zones (the timezone each user's rollups
+// are kept in). Calls arrive inside the ingest transaction
+// (calls.TxBatchObserver); rebuilds and agent names read them through
+// calls' read functions; users' ids and timezones come from RebuildAll's
+// arguments (auth, account).
 package stats
 
 import (
@@ -214,32 +221,18 @@ var upsertRollup = func() string {
 		strings.Join(ph, ", ") + `) ON CONFLICT (user_id, day, agent_id) DO UPDATE SET ` + strings.Join(set, ", ")
 }()
 
-// aggregate reads every call of userID and sums them into rollup rows in loc.
-func aggregate(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, userID int64, loc *time.Location) (map[rowKey]counts, error) {
-	rows, err := q.QueryContext(ctx, `SELECT started_at, agent_id, status, duration_seconds, satisfaction FROM calls WHERE user_id = $1`, userID)
+// aggregate reads every call of userID (through calls) and sums them into
+// rollup rows in loc.
+func aggregate(ctx context.Context, q calls.Querier, userID int64, loc *time.Location) (map[rowKey]counts, error) {
 	out := map[rowKey]counts{}
-	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
-		var c calls.Call
-		var started int64
-		var agent sql.NullInt64
-		if err := r.Scan(&started, &agent, &c.Status, &c.DurationSeconds, &c.Satisfaction); err != nil {
-			return err
-		}
-		c.UserID, c.StartedAt = userID, store.Time(started)
-		if agent.Valid {
-			c.AgentID = &agent.Int64
-		}
-		k := keyOf(&c, loc)
+	err := calls.EachCallForStats(ctx, q, userID, func(c *calls.Call) error {
+		k := keyOf(c, loc)
 		sum := out[k]
-		sum.add(contribution(&c), 1)
+		sum.add(contribution(c), 1)
 		out[k] = sum
 		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("read calls: %w", err)
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // Rebuild recomputes userID's rollups from their calls in loc, and records
@@ -265,23 +258,25 @@ func (r *Rollups) Rebuild(ctx context.Context, userID int64, loc *time.Location)
 	})
 }
 
-// RebuildAll recomputes every user's rollups in the timezone they are kept
-// in ("callboard stats rebuild"). It returns the number of users rebuilt.
-func (r *Rollups) RebuildAll(ctx context.Context, zoneOf func(ctx context.Context, userID int64) (*time.Location, error)) (int, error) {
-	rows, err := r.db.Read().QueryContext(ctx, `SELECT id FROM users ORDER BY id`)
-	var ids []int64
-	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
-		var id int64
-		if err := r.Scan(&id); err != nil {
-			return err
-		}
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
-		return 0, fmt.Errorf("list users: %w", err)
+// Users lists every account (auth).
+type Users interface {
+	UserIDs(ctx context.Context) ([]int64, error)
+}
+
+// Zones tells a user's timezone (account).
+type Zones interface {
+	Location(ctx context.Context, userID int64) (*time.Location, error)
+}
+
+// RebuildAll recomputes every user's rollups in their timezone ("callboard
+// stats rebuild"). It returns the number of users rebuilt.
+func (r *Rollups) RebuildAll(ctx context.Context, users Users, zones Zones) (int, error) {
+	ids, err := users.UserIDs(ctx)
+	if err != nil {
+		return 0, err
 	}
 	for _, id := range ids {
-		loc, err := zoneOf(ctx, id)
+		loc, err := zones.Location(ctx, id)
 		if err != nil {
 			return 0, err
 		}

@@ -54,10 +54,19 @@ func newFixture(t *testing.T, db *store.DB, now time.Time, users int) *fixture {
 	t.Helper()
 	s := apitest.New(t, db)
 	f := &fixture{db: db, clock: apitest.NewClock(now), zones: &zones{}}
-	f.rollups = stats.NewRollups(db, f.clock.Now)
-	f.calls = calls.NewService(db, calls.Config{Now: f.clock.Now, Observer: f.rollups})
-	f.stats = stats.NewService(context.Background(), db, f.rollups, f.zones, f.clock.Now)
-	t.Cleanup(f.stats.Wait)
+	f.stats = stats.NewService(stats.Config{DB: db, Now: f.clock.Now})
+	f.rollups = f.stats.Rollups
+	f.calls = calls.NewService(calls.Config{DB: db, Accounts: s.Auth, Now: f.clock.Now, Observer: f.stats})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.stats.Run(ctx) }()
+	t.Cleanup(func() {
+		f.stats.Wait()
+		stop()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 	for range users {
 		f.users = append(f.users, s.SignUp(t).UserID)
 	}
@@ -106,7 +115,11 @@ func (f *fixture) ingest(t *testing.T, list ...call) {
 
 func (f *fixture) numbers(t *testing.T, user int64, days int) stats.Numbers {
 	t.Helper()
-	n, err := f.stats.Numbers(context.Background(), user, days)
+	loc, err := f.zones.Location(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.stats.Numbers(context.Background(), user, loc, days)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -387,7 +387,7 @@ export interface components {
             auto_answer_delay_seconds?: number | null;
             auto_record?: boolean | null;
             /**
-             * @description Audio quality of calls.
+             * @description Audio quality of calls. null resets it to the default.
              * @enum {string|null}
              */
             call_quality?: "standard" | "high" | "hd" | null;
@@ -723,27 +723,27 @@ export interface components {
         };
         PreferencesPatch: {
             /**
-             * @description default: cards, chart and recent calls; compact: denser; detailed: per-agent table and more stats.
+             * @description default: cards, chart and recent calls; compact: denser; detailed: per-agent table and more stats. null resets it to the default.
              * @enum {string|null}
              */
             dashboard_layout?: "default" | "compact" | "detailed" | null;
             /**
-             * @description How dates are written (DD day, MM month, MMM month name, YYYY year).
+             * @description How dates are written (DD day, MM month, MMM month name, YYYY year). null resets it to the default.
              * @enum {string|null}
              */
             date_format?: "DD/MM/YYYY" | "MM/DD/YYYY" | "YYYY-MM-DD" | "DD-MM-YYYY" | "DD.MM.YYYY" | "D MMM YYYY" | null;
             /**
-             * @description Dashboard language (BCP 47); ur is shown right-to-left.
+             * @description Dashboard language (BCP 47); ur is shown right-to-left. null resets it to the default.
              * @enum {string|null}
              */
             language?: "en" | "ur" | null;
             /**
-             * @description Colour scheme; auto follows the device.
+             * @description Colour scheme; auto follows the device. null resets it to the default.
              * @enum {string|null}
              */
             theme?: "light" | "dark" | "auto" | null;
             /**
-             * @description 12- or 24-hour clock.
+             * @description 12- or 24-hour clock. null resets it to the default.
              * @enum {string|null}
              */
             time_format?: "12h" | "24h" | null;
@@ -753,7 +753,7 @@ export interface components {
              */
             timezone?: string | null;
             /**
-             * @description First day of the week.
+             * @description First day of the week. null resets it to the default.
              * @enum {string|null}
              */
             week_start?: "monday" | "saturday" | "sunday" | null;
@@ -771,7 +771,7 @@ export interface components {
         };
         PrivacySettingsPatch: {
             /**
-             * @description Who may see your profile.
+             * @description Who may see your profile. null resets it to the default.
              * @enum {string|null}
              */
             profile_visibility?: "public" | "private" | null;
@@ -809,8 +809,8 @@ export interface components {
             last_name: string;
             /** @description 8–128 characters, hard to guess, not containing your name or email. */
             password: string;
-            /** @description Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani. */
-            phone?: string;
+            /** @description Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani. Absent, null or empty: no phone number. */
+            phone?: string | null;
         };
         SessionOutputBody: {
             /** @description Access token (JWT): send as 'Authorization: Bearer …'. Valid for 15 minutes. */

@@ -1,4 +1,4 @@
-package stats_test
+package dashboard_test
 
 import (
 	"net/http"

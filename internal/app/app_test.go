@@ -1,0 +1,80 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"callboard/internal/apitest"
+	"callboard/internal/app"
+	"callboard/internal/auth"
+	"callboard/internal/calls"
+	"callboard/internal/store"
+	"callboard/internal/storetest"
+)
+
+// TestRunDoesBackgroundWorkAndStops: the background work that used to be a
+// loop in the binary (auth's purge) runs in app.Run from the start, and Run
+// returns once its context ends.
+func TestRunDoesBackgroundWorkAndStops(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		now := time.Now()
+		stale := now.Add(-time.Hour).UnixMilli()
+		if _, err := db.Write().Exec(`INSERT INTO rate_limits (key, window_start, hits) VALUES ('login:account:stale@example.com', $1, 3)`, stale); err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.New(app.Config{DB: db, Auth: auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: apitest.CheapArgon2},
+			Calls: calls.Config{PlatformKey: apitest.PlatformKey}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var n int
+			if err := db.Read().QueryRow(`SELECT COUNT(*) FROM rate_limits`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the expired rate-limit window was not purged by app.Run")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not stop after its context ended")
+		}
+	})
+}
+
+// TestEveryCapabilityIsMounted: the list in New is what the router serves;
+// each capability's first route answers (401 without a token, not 404).
+func TestEveryCapabilityIsMounted(t *testing.T) {
+	s := apitest.New(t, storetest.SQLite(t))
+	for _, path := range []string{
+		"/api/dashboard/user/",          // dashboard
+		"/api/dashboard/user/profile/",  // account
+		"/api/dashboard/user/calls/",    // calls
+		"/api/dashboard/user/settings/", // account
+	} {
+		if res := s.Do(t, apitest.Request{Method: "GET", Path: path}); res.Status != 401 {
+			t.Errorf("GET %s without a token: %d, want 401", path, res.Status)
+		}
+	}
+	if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: `{"email": "x@example.com", "password": "wrong"}`}); res.Status != 401 {
+		t.Errorf("login (auth): %d, want 401", res.Status)
+	}
+	if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/platform/calls/", Body: `{"calls": []}`}); res.Status != 401 {
+		t.Errorf("ingest without the platform key (calls): %d, want 401", res.Status)
+	}
+}
