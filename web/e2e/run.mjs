@@ -192,6 +192,27 @@ try {
     await page.screenshot({ path: join(shots, 'desktop-en.png') });
   });
 
+  await step('keyboard: skip link, menu with arrows and Escape, focus moves to the new page', async () => {
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    await page.getByRole('button', { name: 'Account menu' }).focus();
+    await page.keyboard.press('Enter');
+    const menu = page.getByRole('menu');
+    await menu.waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.includes('Account menu')), true, 'focus back on the menu button');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/profile$/);
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    await page.goBack();
+    await page.waitForURL(url('/'));
+  });
+
   await step('calls: the table lists them, paged', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Calls' }).click();
     await page.waitForURL(/\/calls$/);
@@ -370,6 +391,10 @@ try {
     assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
     await p.screenshot({ path: join(out, 'dashboard-phone-ur.png') });
     await p.screenshot({ path: join(shots, 'phone-ur.png') });
+    await p.getByRole('button', { name: 'مینو کھولیں' }).click();
+    await p.getByRole('dialog').waitFor();
+    await p.keyboard.press('Escape');
+    await p.getByRole('dialog').waitFor({ state: 'detached' });
     await p.getByRole('button', { name: 'مینو کھولیں' }).click();
     await p.getByRole('dialog').getByRole('link', { name: 'کالز' }).click();
     await p.waitForURL(/\/calls$/);
