@@ -76,14 +76,8 @@ func NewService(cfg Config) *Service {
 	}
 }
 
-// forUpdate locks the selected row until commit on PostgreSQL. SQLite
-// needs no clause: Tx takes the database's write lock at BEGIN.
-func (s *Service) forUpdate() string {
-	if s.db.Dialect == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
+// forUpdate locks the selected row until commit (store.Dialect.ForUpdate).
+func (s *Service) forUpdate() string { return s.db.Dialect.ForUpdate() }
 
 var errUserGone = apperr.NotFound("user")
 

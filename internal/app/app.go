@@ -143,8 +143,8 @@ type HTTP struct {
 	MetricsElsewhere bool
 }
 
-// Handler returns the whole HTTP surface: every capability's routes and the
-// embedded web dashboard.
+// Handler returns the whole HTTP surface: every capability's routes and
+// the embedded web dashboard.
 func (a *App) Handler(h HTTP) http.Handler {
 	ui, err := web.Handler()
 	if err != nil {

@@ -65,10 +65,8 @@ type Serving struct {
 	MetricsAddr     string // when set, /metrics is served here only, not on Addr
 	TrustedProxies  []netip.Prefix
 	Version         string
-	ShutdownTimeout time.Duration // for requests in flight once ctx ends
-	// Listening, when set, is told the address once the server listens
-	// (the binary prints the URL to open).
-	Listening func(addr net.Addr)
+	ShutdownTimeout time.Duration       // for requests in flight once ctx ends
+	Listening       func(addr net.Addr) // told the listening address once, when not nil
 }
 
 // Serve serves the HTTP surface on s.Addr and runs the background work

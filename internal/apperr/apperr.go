@@ -117,3 +117,21 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// Within returns err with prefix put before each bad field's location: a
+// capability names a field by its own name ("date_to", "calls[3].status")
+// and its HTTP layer says where that came from ("query.", "body."). Any
+// other error comes back unchanged.
+func Within(prefix string, err error) error {
+	e, ok := As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	out := *e
+	out.Fields = make([]FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		f.Location = prefix + f.Location
+		out.Fields[i] = f
+	}
+	return &out
+}

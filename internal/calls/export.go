@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"callboard/internal/apperr"
-	"callboard/internal/store"
 )
 
 // exportBatch is how many rows the export reads per query: each batch is
@@ -77,12 +76,11 @@ type Export struct {
 	Filename string // calls-YYYYMMDD.csv, the date in the user's timezone
 }
 
-// NewExport checks p's filters (page, page_size and cursor are ignored) for
-// an export of the user's matching calls, and takes one of the user's
+// NewExport checks p's filters for an export of the user's matching calls, and takes one of the user's
 // export slots until WriteCSV ends (or Close). Errors: Invalid naming the
 // bad query parameter; RateLimited when the user, or the server, already
 // runs as many exports as it may.
-func (s *Service) NewExport(ctx context.Context, userID int64, p ListParams) (*Export, error) {
+func (s *Service) NewExport(ctx context.Context, userID int64, p ListFilter) (*Export, error) {
 	f, err := s.parseFilter(ctx, userID, p)
 	if err != nil {
 		return nil, err
@@ -150,25 +148,17 @@ func (e *Export) readBatch(ctx context.Context, cw *csv.Writer, record []string,
 		return 0, Call{}, fmt.Errorf("export connection: %w", err)
 	}
 	defer conn.Close()
-	if e.s.db.Dialect == store.SQLite {
-		// An export reads the history once, front to back: a big page cache
-		// buys nothing, and on this connection it would hold tens of MB
-		// once the export is done. Shrink it for the batch, then restore.
-		var size int64
-		if err := conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&size); err != nil {
-			return 0, Call{}, fmt.Errorf("export cache size: %w", err)
-		}
-		if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -2000"); err != nil {
-			return 0, Call{}, fmt.Errorf("export cache size: %w", err)
-		}
-		defer func() {
-			// A fresh context: the request's may be gone, the pool's connection is not.
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.FormatInt(size, 10))
-		}()
+	// An export reads the history once, front to back: a big page cache
+	// buys nothing, and on this connection it would hold tens of MB once
+	// the export is done. Shrink it for the batch, then restore.
+	restore, err := e.s.db.Dialect.SmallCache(ctx, conn)
+	if err != nil {
+		return 0, Call{}, fmt.Errorf("export: %w", err)
 	}
+	defer restore()
 	n := 0
 	var last Call
-	q, args := e.f.rowsQuery(e.s.db.Dialect, e.userID, cur, exportBatch, 0)
+	q, args := e.s.rowsQuery(&e.f, e.userID, cur, exportBatch, 0)
 	var werr error
 	err = queryViewsOn(ctx, conn, q, args, func(c *Call, v CallView) {
 		n++

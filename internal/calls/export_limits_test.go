@@ -35,7 +35,7 @@ func TestStalledExportsDoNotStarveOthers(t *testing.T) {
 			users = append(users, u)
 			seed(t, s, u.UserID, "s"+string(rune('a'+i)), 30)
 			for range 2 {
-				exp, err := s.Calls.NewExport(context.Background(), u.UserID, calls.ListParams{})
+				exp, err := s.Calls.NewExport(context.Background(), u.UserID, calls.ListFilter{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -73,7 +73,7 @@ func TestStalledExportsDoNotStarveOthers(t *testing.T) {
 		if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
 			t.Fatalf("third export of one user: %d %s", res.Status, res.Body)
 		}
-		_, err := s.Calls.NewExport(context.Background(), other.UserID, calls.ListParams{})
+		_, err := s.Calls.NewExport(context.Background(), other.UserID, calls.ListFilter{})
 		if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindRateLimited {
 			t.Fatalf("export past the overall cap: %v", err)
 		}

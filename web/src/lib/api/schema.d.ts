@@ -253,7 +253,18 @@ export interface paths {
         put?: never;
         /**
          * Report calls (create or update by external_id)
-         * @description For the calling platform, with the platform key (X-Platform-Key or Authorization: Bearer), never a user token. 1 to 1000 calls per request, stored in one transaction; each call gets its own result by index, and a bad call does not block the others. Idempotent: the same report twice changes nothing. Statuses only move forward (queued < ringing < in-progress < finished); a report at least as far as the stored status overwrites the fields it carries, a stale one only fills empty fields, and no report erases a field.
+         * @description For the calling platform, with the platform key (X-Platform-Key or Authorization: Bearer), never a user token. 1 to 1000 calls per request, stored in one transaction; each call gets its own result by index, and a bad call does not block the others. Idempotent: the same report twice changes nothing.
+         *
+         *     **How a report changes a stored call** (calls are matched by `external_id`):
+         *
+         *     1. A new `external_id` creates a call; `user_id` or `user_email`, `direction`, `from_number`, `to_number`, `status` and `started_at` are then required.
+         *     2. Statuses only move forward: queued < ringing < in-progress < a finished status (completed, busy, failed, no-answer, canceled). A lower-ranked status never replaces a higher one, and a finished status is final: a later report with another finished status does not change it.
+         *     3. Which report wins for each field: a report whose status is at least as far as the stored one (a higher rank, or exactly the same status) overwrites every field it carries. A stale report (a lower rank, or a different finished status after the call finished) only fills fields that are still empty, so a late `ringing` report undoes nothing, while a `summary` sent after completion still lands.
+         *     4. Fields a report leaves out, or sends as `null`, keep their stored value: no report erases a field.
+         *     5. The agent follows rule 3: a report's `agent` becomes the call's agent when the report is not stale, or when the call has none yet; its `name` and `voice` update the agent whenever they differ.
+         *     6. After merging, `answered_at` and `ended_at` must not be before `started_at`, nor `ended_at` before `answered_at`; otherwise the report is refused for that call.
+         *     7. Sending the same report again changes nothing: its result is `unchanged`.
+         *     8. A call belongs to one user for good: a report naming another user for a known `external_id` is refused for that call.
          */
         post: operations["platform-calls-ingest"];
         delete?: never;
@@ -287,8 +298,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AgentStats: {
-            /** Format: double */
-            average_satisfaction: number;
+            /**
+             * Format: double
+             * @description null when none of the agent's calls is rated.
+             */
+            average_satisfaction: number | null;
             /** Format: int64 */
             completed_calls: number;
             /**
@@ -504,7 +518,7 @@ export interface components {
             ended_at?: string | null;
             /** @description Required. The platform's call id (1–128 characters): calls are created or updated by it. */
             external_id?: string;
-            /** @description Required when the call is new. */
+            /** @description Required when the call is new. A phone number, stored in E.164: international (+92 300 1234567; spaces, dashes, dots, brackets and a leading 00 are fine) or national, read as Pakistani; or, when there is no number, anonymous, unknown or a SIP URI (sip:alice@example.com). Anything else is refused for this call. */
             from_number?: string | null;
             /** @description Absolute http(s) URL. */
             recording_url?: string | null;
@@ -521,7 +535,7 @@ export interface components {
             status?: string;
             /** @description At most 10,000 characters. */
             summary?: string | null;
-            /** @description Required when the call is new. */
+            /** @description Required when the call is new. Same forms as from_number. */
             to_number?: string | null;
             /** @description At most 200,000 characters. */
             transcript?: string | null;
@@ -652,9 +666,9 @@ export interface components {
             average_duration_seconds: number;
             /**
              * Format: double
-             * @description Mean satisfaction (1–5) of rated calls, two decimals; 0 when none rated.
+             * @description Mean satisfaction (1–5) of rated calls, two decimals; null when none is rated.
              */
-            average_satisfaction: number;
+            average_satisfaction: number | null;
             /** Format: int64 */
             completed_calls: number;
             /** Format: int64 */
@@ -789,15 +803,21 @@ export interface components {
         QuickStat: {
             /**
              * Format: double
-             * @description Relative change against previous, one decimal; null when previous is 0.
+             * @description Relative change against previous, one decimal; null when previous is 0 or either is null.
              */
             change_percent: number | null;
             /** @enum {string} */
             id: "total_calls" | "success_rate" | "total_minutes" | "average_satisfaction";
-            /** Format: double */
-            previous: number;
-            /** Format: double */
-            value: number;
+            /**
+             * Format: double
+             * @description null only for average_satisfaction when no call of that span is rated.
+             */
+            previous: number | null;
+            /**
+             * Format: double
+             * @description null only for average_satisfaction when no call of this period so far is rated.
+             */
+            value: number | null;
         };
         RefreshInputBody: {
             refresh: string;
@@ -1256,27 +1276,27 @@ export interface operations {
                 /** @description Opaque position from next or previous: constant cost at any depth. */
                 cursor?: string;
                 /** @description One or several of queued, ringing, in-progress, completed, busy, failed, no-answer, canceled: repeat the parameter or separate with commas. */
-                status?: string[] | null;
+                status?: ("queued" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled")[] | null;
                 /** @description inbound or outbound. */
-                direction?: string;
+                direction?: "inbound" | "outbound";
                 /** @description An agent id (agent.id of a call). */
-                agent?: string;
+                agent?: number;
                 /** @description First day (YYYY-MM-DD) in your timezone, inclusive. */
                 date_from?: string;
-                /** @description Last day (YYYY-MM-DD) in your timezone, inclusive. */
+                /** @description Last day (YYYY-MM-DD) in your timezone, inclusive; not before date_from. */
                 date_to?: string;
-                /** @description Words to find in the numbers, agent name, summary or transcript (prefix match; every word must match). Digits find a number by any part of it. */
+                /** @description Words to find in the numbers, agent name, summary or transcript (prefix match; every word must match; at most 8 words). Digits find a number by any part of it. */
                 search?: string;
                 /** @description Exactly as the platform reported it, like customer-ended. */
                 end_reason?: string;
                 /** @description positive, neutral or negative. */
-                sentiment?: string;
+                sentiment?: "positive" | "neutral" | "negative";
                 /** @description Shortest duration, in seconds. */
-                min_duration?: string;
-                /** @description Longest duration, in seconds. */
-                max_duration?: string;
+                min_duration?: number;
+                /** @description Longest duration, in seconds; not less than min_duration. */
+                max_duration?: number;
                 /** @description -started_at (default), started_at, duration, -duration, satisfaction, -satisfaction. Unrated calls sort as the lowest satisfaction. */
-                ordering?: string;
+                ordering?: "-started_at" | "started_at" | "-duration" | "duration" | "-satisfaction" | "satisfaction";
             };
             header?: never;
             path?: never;
@@ -1326,27 +1346,27 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description One or several of queued, ringing, in-progress, completed, busy, failed, no-answer, canceled: repeat the parameter or separate with commas. */
-                status?: string[] | null;
+                status?: ("queued" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled")[] | null;
                 /** @description inbound or outbound. */
-                direction?: string;
+                direction?: "inbound" | "outbound";
                 /** @description An agent id (agent.id of a call). */
-                agent?: string;
+                agent?: number;
                 /** @description First day (YYYY-MM-DD) in your timezone, inclusive. */
                 date_from?: string;
-                /** @description Last day (YYYY-MM-DD) in your timezone, inclusive. */
+                /** @description Last day (YYYY-MM-DD) in your timezone, inclusive; not before date_from. */
                 date_to?: string;
-                /** @description Words to find in the numbers, agent name, summary or transcript (prefix match; every word must match). Digits find a number by any part of it. */
+                /** @description Words to find in the numbers, agent name, summary or transcript (prefix match; every word must match; at most 8 words). Digits find a number by any part of it. */
                 search?: string;
                 /** @description Exactly as the platform reported it, like customer-ended. */
                 end_reason?: string;
                 /** @description positive, neutral or negative. */
-                sentiment?: string;
+                sentiment?: "positive" | "neutral" | "negative";
                 /** @description Shortest duration, in seconds. */
-                min_duration?: string;
-                /** @description Longest duration, in seconds. */
-                max_duration?: string;
+                min_duration?: number;
+                /** @description Longest duration, in seconds; not less than min_duration. */
+                max_duration?: number;
                 /** @description -started_at (default), started_at, duration, -duration, satisfaction, -satisfaction. Unrated calls sort as the lowest satisfaction. */
-                ordering?: string;
+                ordering?: "-started_at" | "started_at" | "-duration" | "duration" | "-satisfaction" | "satisfaction";
             };
             header?: never;
             path?: never;
