@@ -10,6 +10,7 @@ import (
 
 	"callboard/internal/app"
 	"callboard/internal/auth"
+	"callboard/internal/billing"
 	"callboard/internal/calls"
 	"callboard/internal/demo"
 )
@@ -25,6 +26,9 @@ Commands:
   user create      create a user (password read from standard input)
   stats rebuild    recompute every user's call statistics from their calls
   openapi          print the OpenAPI document (the web client is generated from it)
+  plan             create, list or archive plans (the catalogue)
+  invoice          list invoices, or mark one paid
+  subscription set put a user on a plan (support)
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -48,12 +52,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return statsCommand(ctx, args, getenv, stdout, stderr)
 	case "openapi":
 		return openapiCommand(ctx, args, stdout)
+	case "plan":
+		return planCommand(ctx, args, getenv, stdout, stderr)
+	case "invoice":
+		return invoiceCommand(ctx, args, getenv, stdout, stderr)
+	case "subscription":
+		return subscriptionCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
 // parseConfig parses a command's flags (the shared ones plus what extra
@@ -86,7 +96,8 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 		Config: app.Config{
 			Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
 				HashConcurrency: cfg.HashConcurrency, RefreshGrace: cfg.RefreshGrace},
-			Calls: calls.Config{PlatformKey: cfg.PlatformKey},
+			Calls:   calls.Config{PlatformKey: cfg.PlatformKey},
+			Billing: billing.Config{Currency: cfg.BillingCurrency},
 		},
 	})
 }
@@ -131,7 +142,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func seedDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
-	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls})
+	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls, Billing: a.Billing})
 	if err != nil {
 		return err
 	}

@@ -19,13 +19,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"callboard/internal/account"
 	"callboard/internal/auth"
+	"callboard/internal/billing"
 	"callboard/internal/blob"
 	"callboard/internal/calls"
 	"callboard/internal/dashboard"
@@ -48,6 +51,7 @@ type Config struct {
 	Auth    auth.Config    // signing key, token and session lifetimes, limits
 	Account account.Config // limits; a test's own TimezoneChanges
 	Calls   calls.Config   // the platform key; a test's own Observer, Publisher, Zones, Consent
+	Billing billing.Config // currency, tick; a test's own Publisher
 }
 
 // App is every capability, wired.
@@ -58,6 +62,7 @@ type App struct {
 	Account   *account.Service
 	Calls     *calls.Service
 	Stats     *stats.Service
+	Billing   *billing.Service
 	Dashboard *dashboard.Service
 
 	// capabilities is the one list: each has routes (httpapi.Capability),
@@ -101,6 +106,24 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 
+	billingCfg := cfg.Billing
+	billingCfg.DB, billingCfg.Now, billingCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
+	billingCfg.Customers = billing.CustomersFunc(func(ctx context.Context, userID int64) (billing.Customer, error) {
+		u, err := a.Account.Profile(ctx, userID) // invoices are made out to the profile's name, email and phone
+		if err != nil {
+			return billing.Customer{}, err
+		}
+		c := billing.Customer{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Email: u.Email}
+		if u.Phone != nil {
+			c.Phone = *u.Phone
+		}
+		return c, nil
+	})
+	billingCfg.Platform = billing.PlatformGateFunc(func(api huma.API) func(huma.Context, func(huma.Context)) {
+		return a.Calls.PlatformAuth(api) // the platform marks invoices paid with its key
+	})
+	a.Billing = billing.NewService(billingCfg)
+
 	callsCfg := cfg.Calls
 	callsCfg.DB, callsCfg.Now, callsCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
 	callsCfg.Accounts = a.Auth // the owner of each reported call
@@ -111,18 +134,23 @@ func New(cfg Config) (*App, error) {
 		callsCfg.Consent = a.Account // recordings only with the user's consent
 	}
 	if callsCfg.Observer == nil {
-		callsCfg.Observer = a.Stats // statistics stay exact in the ingest transaction
+		// Statistics and metered usage stay exact in the ingest transaction.
+		callsCfg.Observer = calls.Observers{a.Stats, a.Billing}
+	}
+	if callsCfg.Publisher == nil {
+		callsCfg.Publisher = a.Billing // usage alerts go out once the batch is committed
 	}
 	a.Calls = calls.NewService(callsCfg)
 
 	a.Dashboard = dashboard.NewService(dashboard.Config{
 		Profiles: a.Account, Zones: a.Account, Numbers: a.Stats, Recent: a.Calls,
-		// Subscriptions, Billing, Notifications: null cards until those capabilities exist.
+		Subscriptions: a.Billing, Billing: a.Billing,
+		// Notifications: a null card until that capability exists.
 	})
 
 	// The one list. Routes are mounted in this order; auth comes first, its
 	// middleware authenticates the operations of all.
-	a.capabilities = []any{a.Auth, a.Account, a.Calls, a.Stats, a.Dashboard}
+	a.capabilities = []any{a.Auth, a.Account, a.Calls, a.Stats, a.Billing, a.Dashboard}
 	for _, c := range a.capabilities {
 		_, routes := c.(httpapi.Capability)
 		_, runs := c.(Runner)

@@ -166,7 +166,21 @@ try {
     await page.waitForURL(url('/'));
     await page.getByRole('heading', { name: 'No calls yet' }).waitFor();
     await page.getByRole('button', { name: 'Account menu' }).waitFor();
-    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subscription' }).count(), 0, 'no subscription section without its data');
+    // Sections whose data the server has appear; the others do not.
+    const overview = await page.evaluate(async () => {
+      const { access } = JSON.parse(localStorage.getItem('callboard.session') ?? '{}');
+      return (await fetch('/api/dashboard/user/', { headers: { Authorization: `Bearer ${access}` } })).json();
+    });
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    assert.equal(await nav.getByRole('link', { name: 'Subscription' }).count(), overview.subscription ? 1 : 0, 'Subscription in the menu iff the data exists');
+    assert.equal(await nav.getByRole('link', { name: 'Notifications' }).count(), overview.unread_notifications === null ? 0 : 1, 'Notifications in the menu iff the data exists');
+    if (overview.subscription) {
+      await page.getByRole('heading', { name: 'Subscription' }).waitFor();
+      await page.getByText(overview.subscription.plan, { exact: true }).first().waitFor();
+    }
+    if (overview.billing_summary?.included_minutes > 0) {
+      assert.equal(await page.getByRole('meter', { name: 'Minutes this period' }).getAttribute('aria-valuemax'), String(overview.billing_summary.included_minutes));
+    }
     await axe(page, 'dashboard, empty (en, light)');
   });
 
@@ -337,8 +351,12 @@ try {
     await page.getByRole('heading', { name: 'Agents' }).waitFor();
     assert.equal(await page.locator('.uplot').count(), 0, 'the hidden trend is not drawn');
     const headings = await page.locator('main h2').allTextContents();
-    // Default order: stats, trend, recent calls, …, quick stats, agents; agents moved up one.
-    assert.deepEqual(headings, ['Call statistics', 'Recent calls', 'Agents', 'Quick stats']);
+    // Default order: stats, trend, recent calls, subscription, billing, quick stats, agents; agents moved up one.
+    // (Subscription and billing show when the server has them.)
+    assert.deepEqual(
+      headings.filter((h) => h !== 'Subscription' && h !== 'Billing'),
+      ['Call statistics', 'Recent calls', 'Agents', 'Quick stats'],
+    );
     await page.getByText('All time').waitFor(); // the detailed layout's extra cards
     await page.goto(url('/settings'));
     await page.getByLabel('Default').check();
