@@ -8,14 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"callboard/internal/app"
 	"callboard/internal/auth"
-	"callboard/internal/blob"
-	"callboard/internal/store"
 )
 
 // openapiCommand is "callboard openapi": it prints the OpenAPI document the
@@ -30,23 +27,11 @@ func openapiCommand(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, "", dir)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	key := make([]byte, auth.MinSigningKeyLen)
 	if _, err := rand.Read(key); err != nil {
 		return err
 	}
-	blobs, err := blob.NewDir(filepath.Join(dir, "media"))
-	if err != nil {
-		return err
-	}
-	a, err := app.New(app.Config{DB: db, Blobs: blobs, Auth: auth.Config{SigningKey: key}})
+	a, err := app.Open(ctx, app.Settings{DataDir: dir, Config: app.Config{Auth: auth.Config{SigningKey: key}}})
 	if err != nil {
 		return err
 	}

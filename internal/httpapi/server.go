@@ -203,6 +203,9 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, pattern := rt.mux.Handler(r); pattern == "" {
 		if rt.web != nil && webPath(r) {
+			if st := stateFrom(r.Context()); st != nil {
+				st.route = webRoute // one metrics label for every page and asset of the app
+			}
 			rt.web.ServeHTTP(w, r)
 			return
 		}

@@ -5,6 +5,9 @@ import (
 	"strings"
 )
 
+// webRoute is the route label (metrics, logs) of the web dashboard's answers.
+const webRoute = "web"
+
 // serverPrefixes are the paths the server answers itself: below them an
 // unknown path is a 404 problem, never the dashboard's page.
 var serverPrefixes = []string{"/api/", "/swagger", "/openapi", "/media/", "/metrics", "/healthz", "/readyz"}

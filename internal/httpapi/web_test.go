@@ -67,4 +67,19 @@ func TestWebFallback(t *testing.T) {
 			}
 		})
 	}
+	// The app's answers share one metrics label, never their paths.
+	metrics := string(s.Do(t, apitest.Request{Method: "GET", Path: "/metrics"}).Body)
+	if !strings.Contains(metrics, `method="GET",route="web",status="200"`) || strings.Contains(metrics, `route="/nope/deeper"`) {
+		t.Fatalf("metrics do not label the app's answers as web:\n%s", grepLines(metrics, "callboard_http_requests_total"))
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

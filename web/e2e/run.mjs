@@ -166,7 +166,21 @@ try {
     await page.waitForURL(url('/'));
     await page.getByRole('heading', { name: 'No calls yet' }).waitFor();
     await page.getByRole('button', { name: 'Account menu' }).waitFor();
-    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subscription' }).count(), 0, 'no subscription section without its data');
+    // Sections whose data the server has appear; the others do not.
+    const overview = await page.evaluate(async () => {
+      const { access } = JSON.parse(localStorage.getItem('callboard.session') ?? '{}');
+      return (await fetch('/api/dashboard/user/', { headers: { Authorization: `Bearer ${access}` } })).json();
+    });
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    assert.equal(await nav.getByRole('link', { name: 'Subscription' }).count(), overview.subscription ? 1 : 0, 'Subscription in the menu iff the data exists');
+    assert.equal(await nav.getByRole('link', { name: 'Notifications' }).count(), overview.unread_notifications === null ? 0 : 1, 'Notifications in the menu iff the data exists');
+    if (overview.subscription) {
+      await page.getByRole('heading', { name: 'Subscription' }).waitFor();
+      await page.getByText(overview.subscription.plan, { exact: true }).first().waitFor();
+    }
+    if (overview.billing_summary?.included_minutes > 0) {
+      assert.equal(await page.getByRole('meter', { name: 'Minutes this period' }).getAttribute('aria-valuemax'), String(overview.billing_summary.included_minutes));
+    }
     await axe(page, 'dashboard, empty (en, light)');
   });
 
@@ -190,6 +204,27 @@ try {
     await axe(page, 'dashboard (en, light)');
     await page.screenshot({ path: join(out, 'dashboard-desktop-en.png') });
     await page.screenshot({ path: join(shots, 'desktop-en.png') });
+  });
+
+  await step('keyboard: skip link, menu with arrows and Escape, focus moves to the new page', async () => {
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Skip to content');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    await page.getByRole('button', { name: 'Account menu' }).focus();
+    await page.keyboard.press('Enter');
+    const menu = page.getByRole('menu');
+    await menu.waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.includes('Account menu')), true, 'focus back on the menu button');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/profile$/);
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    await page.goBack();
+    await page.waitForURL(url('/'));
   });
 
   await step('calls: the table lists them, paged', async () => {
@@ -316,8 +351,12 @@ try {
     await page.getByRole('heading', { name: 'Agents' }).waitFor();
     assert.equal(await page.locator('.uplot').count(), 0, 'the hidden trend is not drawn');
     const headings = await page.locator('main h2').allTextContents();
-    // Default order: stats, trend, recent calls, …, quick stats, agents; agents moved up one.
-    assert.deepEqual(headings, ['Call statistics', 'Recent calls', 'Agents', 'Quick stats']);
+    // Default order: stats, trend, recent calls, subscription, billing, quick stats, agents; agents moved up one.
+    // (Subscription and billing show when the server has them.)
+    assert.deepEqual(
+      headings.filter((h) => h !== 'Subscription' && h !== 'Billing'),
+      ['Call statistics', 'Recent calls', 'Agents', 'Quick stats'],
+    );
     await page.getByText('All time').waitFor(); // the detailed layout's extra cards
     await page.goto(url('/settings'));
     await page.getByLabel('Default').check();
@@ -370,6 +409,10 @@ try {
     assert.ok(overflow <= 0, `no horizontal scrolling on a phone (overflow ${overflow}px)`);
     await p.screenshot({ path: join(out, 'dashboard-phone-ur.png') });
     await p.screenshot({ path: join(shots, 'phone-ur.png') });
+    await p.getByRole('button', { name: 'مینو کھولیں' }).click();
+    await p.getByRole('dialog').waitFor();
+    await p.keyboard.press('Escape');
+    await p.getByRole('dialog').waitFor({ state: 'detached' });
     await p.getByRole('button', { name: 'مینو کھولیں' }).click();
     await p.getByRole('dialog').getByRole('link', { name: 'کالز' }).click();
     await p.waitForURL(/\/calls$/);

@@ -41,6 +41,12 @@ try {
         if (ref.weight > 0 && a && a.score !== null && a.score < 0.9) console.log(`    ${c}: ${a.id} ${a.score} ${a.displayValue ?? ''}`);
       }
     }
+    if (process.env.LH_DETAIL) {
+      for (const id of ['bootup-time', 'mainthread-work-breakdown', 'long-tasks']) {
+        const items = lhr.audits[id]?.details?.items ?? [];
+        console.log(`    ${id}: ${items.slice(0, 6).map((i) => `${i.url ?? i.groupLabel ?? ''} ${Math.round(i.total ?? i.duration ?? 0)}ms`).join('; ')}`);
+      }
+    }
     if (scores.some((s) => s < min)) low = true;
   };
 

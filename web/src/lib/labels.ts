@@ -31,3 +31,16 @@ export const widgetLabel: Record<Schemas['Widget']['id'], MessageKey> = {
   agents: 'widget.agents',
   notifications: 'widget.notifications',
 };
+
+export const subscriptionStatusLabel: Record<Schemas['SubscriptionSummary']['status'], MessageKey> = {
+  trialing: 'subStatus.trialing',
+  active: 'subStatus.active',
+  past_due: 'subStatus.past_due',
+  canceled: 'subStatus.canceled',
+};
+
+export const invoiceStatusLabel: Record<NonNullable<Schemas['BillingSummary']['last_invoice_status']>, MessageKey> = {
+  open: 'invoiceStatus.open',
+  paid: 'invoiceStatus.paid',
+  void: 'invoiceStatus.void',
+};

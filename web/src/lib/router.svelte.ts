@@ -36,6 +36,7 @@ export function initRouter(): void {
     const a = (e.target as Element | null)?.closest?.('a');
     if (!a || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
     const href = a.getAttribute('href') ?? '';
+    if (href.startsWith('#')) return; // in-page links keep their own behaviour
     if (href.startsWith('/api/') || href.startsWith('/media/') || href.startsWith('/swagger')) return;
     e.preventDefault();
     navigate(a.pathname + a.search);

@@ -28,13 +28,18 @@ export const authFetch = createAuthFetch({
 
 export const api = createClient<paths>({ baseUrl: location.origin, fetch: authFetch });
 
-/** Field errors of a problem document by field name ("body.email" → "email"). */
-export function fieldErrors(problem: unknown): Record<string, string> {
+/**
+ * Field errors of a problem document by field name ("body.email" → "email");
+ * several refusals of one field (a password's) are joined.
+ */
+export function fieldErrors(problem: Problem | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  const errors = (problem as Problem | undefined)?.errors ?? [];
-  for (const e of errors) {
+  for (const e of problem?.errors ?? []) {
     const field = (e.location ?? '').replace(/^body\./, '');
-    if (field && !out[field]) out[field] = e.message ?? '';
+    const message = (e.message ?? '').trim();
+    if (!field || !message) continue;
+    const m = /[.!?]$/.test(message) ? message : `${message}.`;
+    out[field] = out[field] ? `${out[field]} ${m}` : m;
   }
   return out;
 }
