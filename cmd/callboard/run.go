@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"callboard/internal/app"
@@ -27,6 +28,7 @@ Commands:
   plan             create, list or archive plans (the catalogue)
   invoice          list invoices, or mark one paid
   subscription set put a user on a plan (support)
+  openapi          print the OpenAPI document (the web client is generated from it)
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return invoiceCommand(ctx, args, getenv, stdout, stderr)
 	case "subscription":
 		return subscriptionCommand(ctx, args, getenv, stdout, stderr)
+	case "openapi":
+		return openapiCommand(ctx, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -90,7 +94,8 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 	return app.Open(ctx, app.Settings{
 		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: cfg.logger(stderr),
 		Config: app.Config{
-			Auth:    auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
+			Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+				HashConcurrency: cfg.HashConcurrency, RefreshGrace: cfg.RefreshGrace},
 			Calls:   calls.Config{PlatformKey: cfg.PlatformKey},
 			Billing: billing.Config{Currency: cfg.BillingCurrency},
 		},
@@ -121,7 +126,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				return err
 			}
 		}
-		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, TrustedProxies: cfg.TrustedProxies, Version: version, ShutdownTimeout: cfg.ShutdownTimeout})
+		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, MetricsAddr: cfg.MetricsAddr, TrustedProxies: cfg.TrustedProxies,
+			Version: version, ShutdownTimeout: cfg.ShutdownTimeout,
+			Listening: func(addr net.Addr) { fmt.Fprintf(stdout, "Callboard is at %s\n", browserURL(addr)) }})
 	})
 }
 

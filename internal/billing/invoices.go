@@ -282,7 +282,7 @@ func (s *Service) MarkPaid(ctx context.Context, id int64, via, ref string) (Invo
 	var inv Invoice
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		inv, err = scanInvoice(tx.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE id = $1`+s.db.ForUpdate(), id))
+		inv, err = scanInvoice(tx.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE id = $1`+s.db.Dialect.ForUpdate(), id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.NotFound("invoice")
 		}
