@@ -31,7 +31,7 @@ type CurrentSubscription struct {
 	Status             string           `json:"status" enum:"trialing,active,past_due,canceled"`
 	CurrentPeriodStart time.Time        `json:"current_period_start"`
 	CurrentPeriodEnd   time.Time        `json:"current_period_end"`
-	RemainingDays      int              `json:"remaining_days" doc:"Whole days until the period ends, rounded up."`
+	RemainingDays      int              `json:"remaining_days" doc:"Days until the period ends; a day begun counts as a whole one."`
 	CancelAtPeriodEnd  bool             `json:"cancel_at_period_end"`
 	CanceledAt         *time.Time       `json:"canceled_at" doc:"When cancellation was asked for; null when not canceling."`
 	ScheduledChange    *ScheduledChange `json:"scheduled_change" doc:"A downgrade waiting for the period's end; null when none."`
@@ -47,7 +47,7 @@ type PlanOption struct {
 type PeriodUsage struct {
 	PeriodStart          time.Time `json:"period_start"`
 	PeriodEnd            time.Time `json:"period_end"`
-	MinutesUsed          int64     `json:"minutes_used" doc:"Finished calls' seconds this period, in whole minutes rounded up."`
+	MinutesUsed          int64     `json:"minutes_used" doc:"Finished calls' seconds this period in whole minutes; a minute begun counts as a whole one."`
 	IncludedMinutes      int64     `json:"included_minutes"`
 	OverageMinutes       int64     `json:"overage_minutes"`
 	OverageCost          Amount    `json:"overage_cost" doc:"What the overage so far will add to the next invoice."`

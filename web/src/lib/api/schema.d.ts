@@ -242,6 +242,120 @@ export interface paths {
         patch: operations["settings-update"];
         trace?: never;
     };
+    "/api/dashboard/user/subscription/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your subscription, plans, usage and invoices
+         * @description The current plan and period, the plans you may move to (upgrade now, prorated; downgrade at the period's end), this period's usage, the actions allowed now, and a page of invoices with their lines. Every amount is in minor units with its currency.
+         */
+        get: operations["subscription-get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/subscription/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel at the period's end
+         * @description You keep your plan until the period ends, then move to the free plan. Resume undoes it.
+         */
+        post: operations["subscription-cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/subscription/change/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change plan
+         * @description An upgrade takes effect now and issues an invoice prorated to the day; a downgrade is scheduled for the period's end. Choosing your current plan undoes a pending downgrade or cancellation.
+         */
+        post: operations["subscription-change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/subscription/change/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changing plan would invoice
+         * @description The exact prorated lines and total an upgrade invoices now, or when a downgrade takes effect. Changes nothing.
+         */
+        get: operations["subscription-change-preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/subscription/invoices/{id}/pdf/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your invoices as PDF */
+        get: operations["subscription-invoice-pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/subscription/resume/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo a pending cancellation or downgrade */
+        post: operations["subscription-resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/platform/calls/": {
         parameters: {
             query?: never;
@@ -267,6 +381,26 @@ export interface paths {
          *     8. A call belongs to one user for good: a report naming another user for a known `external_id` is refused for that call.
          */
         post: operations["platform-calls-ingest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/platform/invoices/{id}/paid/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record an invoice as paid
+         * @description For the platform's billing, with the platform key. An open invoice becomes paid; a past_due subscription with nothing else overdue becomes active.
+         */
+        post: operations["platform-invoice-paid"];
         delete?: never;
         options?: never;
         head?: never;
@@ -327,13 +461,48 @@ export interface components {
             name: string;
             voice: string;
         };
-        BillingSummary: {
+        Amount: {
+            /**
+             * Format: int64
+             * @description Minor units of currency (cents, paisa); credits are negative.
+             */
+            amount: number;
+            /** @description ISO 4217 code, like USD or PKR. */
             currency: string;
-            last_invoice: string | null;
+        };
+        BillingSummary: {
+            /** @description ISO 4217 code of every amount here. */
+            currency: string;
             /** Format: int64 */
+            included_minutes: number;
+            /** @description Number of the newest invoice; null when there is none. */
+            last_invoice: string | null;
+            /**
+             * Format: int64
+             * @description Its total, in minor units of currency.
+             */
+            last_invoice_amount: number | null;
+            /** Format: date-time */
+            last_invoice_date: string | null;
+            /** @enum {string|null} */
+            last_invoice_status: "open" | "paid" | "void" | null;
+            /**
+             * Format: int64
+             * @description This period's call minutes.
+             */
+            minutes_used: number;
+            /**
+             * Format: int64
+             * @description The next period's price plus this period's overage so far, in minor units of currency.
+             */
             next_billing_amount: number | null;
             /** Format: date-time */
             next_billing_date: string | null;
+            /**
+             * Format: int64
+             * @description Sum of unpaid invoices, in minor units of currency.
+             */
+            open_balance: number;
         };
         CallDetail: {
             /** @description null when the platform named no agent. */
@@ -445,6 +614,64 @@ export interface components {
             status: "queued" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
             summary: string;
             to_number: string;
+        };
+        ChangeInputBody: {
+            /** @description Code of the plan to move to, like pro. */
+            plan: string;
+        };
+        ChangePreview: {
+            /** @enum {string} */
+            comparison: "current" | "upgrade" | "downgrade";
+            /**
+             * Format: date-time
+             * @description Now for an upgrade; the period's end for a downgrade.
+             */
+            effective_at: string;
+            /** @description The invoice an upgrade issues now; empty for a downgrade. */
+            lines: components["schemas"]["InvoiceLine"][] | null;
+            /** @description The plan's price at the next period, before any overage. */
+            next_invoice_amount: components["schemas"]["Amount"];
+            /** Format: date-time */
+            next_invoice_date: string;
+            /** Format: int64 */
+            period_days: number;
+            plan: components["schemas"]["Plan"];
+            /**
+             * Format: int64
+             * @description Days left in the period, today included (upgrades).
+             */
+            prorated_days: number;
+            /** @description Due now. */
+            total: components["schemas"]["Amount"];
+        };
+        ChangeResult: {
+            /** @enum {string} */
+            effective: "now" | "period_end";
+            /** @description The prorated invoice of an upgrade; null otherwise. */
+            invoice: components["schemas"]["Invoice"];
+            subscription: components["schemas"]["CurrentSubscription"];
+        };
+        CurrentSubscription: {
+            cancel_at_period_end: boolean;
+            /**
+             * Format: date-time
+             * @description When cancellation was asked for; null when not canceling.
+             */
+            canceled_at: string | null;
+            /** Format: date-time */
+            current_period_end: string;
+            /** Format: date-time */
+            current_period_start: string;
+            plan: components["schemas"]["Plan"];
+            /**
+             * Format: int64
+             * @description Days until the period ends; a day begun counts as a whole one.
+             */
+            remaining_days: number;
+            /** @description A downgrade waiting for the period's end; null when none. */
+            scheduled_change: components["schemas"]["ScheduledChange"];
+            /** @enum {string} */
+            status: "trialing" | "active" | "past_due" | "canceled";
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -578,6 +805,53 @@ export interface components {
             /** Format: int64 */
             updated: number;
         };
+        Invoice: {
+            /** Format: date-time */
+            due_at: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            issued_at: string;
+            /** @enum {string} */
+            kind: "cycle" | "change";
+            lines: components["schemas"]["InvoiceLine"][] | null;
+            number: string;
+            /** Format: date-time */
+            paid_at: string | null;
+            pdf_url: string;
+            /** Format: date-time */
+            period_end: string;
+            /** Format: date-time */
+            period_start: string;
+            /** @description Code of the plan the invoice is for. */
+            plan: string;
+            /** @enum {string} */
+            status: "open" | "paid" | "void";
+            subtotal: components["schemas"]["Amount"];
+            total: components["schemas"]["Amount"];
+        };
+        InvoiceLine: {
+            /** @description Quantity × unit amount, or the prorated amount; negative for credits. */
+            amount: components["schemas"]["Amount"];
+            description: string;
+            /** @enum {string} */
+            kind: "subscription" | "proration" | "credit" | "overage";
+            /** Format: date-time */
+            period_end: string;
+            /** Format: date-time */
+            period_start: string;
+            /** Format: int64 */
+            quantity: number;
+            unit_amount: components["schemas"]["Amount"];
+        };
+        InvoicePage: {
+            invoices: components["schemas"]["Invoice"][] | null;
+            /**
+             * Format: int64
+             * @description Pass as history_before for the next page; null on the last.
+             */
+            next_cursor: number | null;
+        };
         ListBody: {
             /**
              * Format: int64
@@ -595,6 +869,10 @@ export interface components {
         LoginInputBody: {
             email: string;
             password: string;
+        };
+        MarkPaidInputBody: {
+            /** @description The payment's reference at the payer's end. */
+            reference?: string;
         };
         Money: {
             /**
@@ -627,13 +905,13 @@ export interface components {
         Overview: {
             /** @description Per-agent breakdown of the current period, busiest first. */
             agents: components["schemas"]["AgentStats"][] | null;
-            /** @description Always null until subscriptions and billing are enabled on this server. */
+            /** @description Null when this server does not bill. */
             billing_summary: components["schemas"]["BillingSummary"];
             call_stats: components["schemas"]["CallStats"];
             quick_stats: components["schemas"]["QuickStat"][] | null;
             /** @description The latest 5 calls, newest first. */
             recent_calls: components["schemas"]["CallView"][] | null;
-            /** @description Always null until subscriptions and billing are enabled on this server. */
+            /** @description Null when this server does not bill. */
             subscription: components["schemas"]["SubscriptionSummary"];
             /** @description The IANA timezone every date here is in. */
             timezone: string;
@@ -695,6 +973,83 @@ export interface components {
              * @description Talk time in minutes, one decimal.
              */
             total_minutes: number;
+        };
+        PeriodUsage: {
+            /**
+             * Format: int64
+             * @description Finished calls metered this period.
+             */
+            calls: number;
+            /** Format: int64 */
+            included_minutes: number;
+            /**
+             * Format: int64
+             * @description Finished calls' seconds this period in whole minutes; a minute begun counts as a whole one.
+             */
+            minutes_used: number;
+            /** @description What the overage so far will add to the next invoice. */
+            overage_cost: components["schemas"]["Amount"];
+            /** Format: int64 */
+            overage_minutes: number;
+            /**
+             * Format: double
+             * @description Of the included minutes, one decimal; may pass 100.
+             */
+            percent_used: number;
+            /** Format: date-time */
+            period_end: string;
+            /** Format: date-time */
+            period_start: string;
+            /**
+             * Format: int64
+             * @description Minutes at the period's end if calls go on at this period's pace.
+             */
+            projected_minutes: number;
+            projected_overage_cost: components["schemas"]["Amount"];
+        };
+        Plan: {
+            /** @description Archived plans keep billing their subscribers but cannot be chosen. */
+            active: boolean;
+            code: string;
+            description: string;
+            features: string[] | null;
+            /**
+             * Format: int64
+             * @description Call minutes included per period.
+             */
+            included_minutes: number;
+            /** @enum {string} */
+            interval: "month" | "year";
+            /** Format: int64 */
+            max_agents: number;
+            name: string;
+            /** @description Charged per minute over the included ones; 0 when not charged. */
+            overage_per_minute: components["schemas"]["Amount"];
+            /** @description Per interval. */
+            price: components["schemas"]["Amount"];
+        };
+        PlanOption: {
+            /** @description Archived plans keep billing their subscribers but cannot be chosen. */
+            active: boolean;
+            code: string;
+            /** @enum {string} */
+            comparison: "current" | "upgrade" | "downgrade";
+            description: string;
+            features: string[] | null;
+            /**
+             * Format: int64
+             * @description Call minutes included per period.
+             */
+            included_minutes: number;
+            /** @enum {string} */
+            interval: "month" | "year";
+            /** Format: int64 */
+            max_agents: number;
+            name: string;
+            /** @description Charged per minute over the included ones; 0 when not charged. */
+            overage_per_minute: components["schemas"]["Amount"];
+            /** @description Per interval. */
+            price: components["schemas"]["Amount"];
         };
         Preferences: {
             /**
@@ -832,6 +1187,11 @@ export interface components {
             /** @description Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani. Absent, null or empty: no phone number. */
             phone?: string | null;
         };
+        ScheduledChange: {
+            /** Format: date-time */
+            effective_at: string;
+            plan: components["schemas"]["Plan"];
+        };
         SessionOutputBody: {
             /** @description Access token (JWT): send as 'Authorization: Bearer …'. Valid for 15 minutes. */
             access: string;
@@ -852,13 +1212,34 @@ export interface components {
             /** @description null resets the group to its defaults. */
             privacy?: components["schemas"]["PrivacySettingsPatch"];
         };
+        SubscriptionActions: {
+            cancel: boolean;
+            downgrade: boolean;
+            /** @description Undo a pending cancellation or scheduled downgrade. */
+            resume: boolean;
+            upgrade: boolean;
+        };
+        SubscriptionPage: {
+            actions: components["schemas"]["SubscriptionActions"];
+            available_plans: components["schemas"]["PlanOption"][] | null;
+            billing_history: components["schemas"]["InvoicePage"];
+            current: components["schemas"]["CurrentSubscription"];
+            usage: components["schemas"]["PeriodUsage"];
+        };
         SubscriptionSummary: {
+            cancel_at_period_end: boolean;
             /** Format: date-time */
             current_period_end: string;
+            /** @description The plan's name. */
             plan: string;
-            /** Format: int64 */
+            plan_code: string;
+            /**
+             * Format: int64
+             * @description Days left in the period; a day begun counts as a whole one.
+             */
             remaining_days: number;
-            status: string;
+            /** @enum {string} */
+            status: "trialing" | "active" | "past_due" | "canceled";
         };
         Tokens: {
             /** @description Access token (JWT): send as 'Authorization: Bearer …'. Valid for 15 minutes. */
@@ -1743,6 +2124,386 @@ export interface operations {
             };
         };
     };
+    "subscription-get": {
+        parameters: {
+            query?: {
+                /** @description Invoices per page of billing_history: 1–100, default 20. */
+                history_limit?: number;
+                /** @description billing_history.next_cursor of the previous page. */
+                history_before?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "subscription-cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrentSubscription"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "subscription-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "subscription-change-preview": {
+        parameters: {
+            query: {
+                /** @description Code of the plan to preview, like pro. */
+                plan: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePreview"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "subscription-invoice-pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice */
+            200: {
+                headers: {
+                    /** @description attachment; filename="CB-000123.pdf" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "subscription-resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CurrentSubscription"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "platform-calls-ingest": {
         parameters: {
             query?: never;
@@ -1776,6 +2537,78 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "platform-invoice-paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MarkPaidInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
