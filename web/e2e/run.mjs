@@ -166,7 +166,9 @@ try {
     await page.waitForURL(url('/'));
     await page.getByRole('heading', { name: 'No calls yet' }).waitFor();
     await page.getByRole('button', { name: 'Account menu' }).waitFor();
-    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subscription' }).count(), 0, 'no subscription section without its data');
+    // Billing starts every new account on the free plan, so the overview
+    // carries a subscription and the section is there from the start.
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Subscription' }).count(), 1, 'the subscription section, on the free plan');
     await axe(page, 'dashboard, empty (en, light)');
   });
 
@@ -316,8 +318,8 @@ try {
     await page.getByRole('heading', { name: 'Agents' }).waitFor();
     assert.equal(await page.locator('.uplot').count(), 0, 'the hidden trend is not drawn');
     const headings = await page.locator('main h2').allTextContents();
-    // Default order: stats, trend, recent calls, …, quick stats, agents; agents moved up one.
-    assert.deepEqual(headings, ['Call statistics', 'Recent calls', 'Agents', 'Quick stats']);
+    // Default order: stats, trend, recent calls, subscription, billing, …, quick stats, agents; agents moved up one.
+    assert.deepEqual(headings, ['Call statistics', 'Recent calls', 'Subscription', 'Billing', 'Agents', 'Quick stats']);
     await page.getByText('All time').waitFor(); // the detailed layout's extra cards
     await page.goto(url('/settings'));
     await page.getByLabel('Default').check();
