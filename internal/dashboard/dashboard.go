@@ -128,7 +128,7 @@ type SubscriptionSummary struct {
 	Plan              string    `json:"plan" doc:"The plan's name."`
 	PlanCode          string    `json:"plan_code"`
 	Status            string    `json:"status" enum:"trialing,active,past_due,canceled"`
-	RemainingDays     int       `json:"remaining_days" doc:"Whole days left in the period, rounded up."`
+	RemainingDays     int       `json:"remaining_days" doc:"Days left in the period; a day begun counts as a whole one."`
 	CurrentPeriodEnd  time.Time `json:"current_period_end"`
 	CancelAtPeriodEnd bool      `json:"cancel_at_period_end"`
 }

@@ -665,7 +665,7 @@ export interface components {
             plan: components["schemas"]["Plan"];
             /**
              * Format: int64
-             * @description Whole days until the period ends, rounded up.
+             * @description Days until the period ends; a day begun counts as a whole one.
              */
             remaining_days: number;
             /** @description A downgrade waiting for the period's end; null when none. */
@@ -984,7 +984,7 @@ export interface components {
             included_minutes: number;
             /**
              * Format: int64
-             * @description Finished calls' seconds this period, in whole minutes rounded up.
+             * @description Finished calls' seconds this period in whole minutes; a minute begun counts as a whole one.
              */
             minutes_used: number;
             /** @description What the overage so far will add to the next invoice. */
@@ -1235,7 +1235,7 @@ export interface components {
             plan_code: string;
             /**
              * Format: int64
-             * @description Whole days left in the period, rounded up.
+             * @description Days left in the period; a day begun counts as a whole one.
              */
             remaining_days: number;
             /** @enum {string} */
