@@ -124,7 +124,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func seedDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
-	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls})
+	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls, Notify: a.Notify})
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,17 @@ type Config struct {
 	// MaxConcurrentDecodes bounds how many avatar uploads are decoded at
 	// once: a decode of a large photo holds up to ~160 MB. Default 2.
 	MaxConcurrentDecodes int
+
+	// Deletion and export (privacy.go); required by DeleteAccount and
+	// Export, and wired in internal/app.
+	Credentials Credentials          // checks the password (auth)
+	Erasers     []PersonalDataEraser // every other capability's share of a deletion
+	Audit       Audit                // records profile changes, exports, deletions
+	Export      ExportSources        // the other capabilities' files of an export
+	// ExportInterval is how often a user may export (5 minutes);
+	// MaxConcurrentExports bounds exports at once over all users (2).
+	ExportInterval       time.Duration
+	MaxConcurrentExports int
 }
 
 // Service is what a signed-in user configures about themselves: profile,
@@ -44,6 +55,7 @@ type Service struct {
 	logger *slog.Logger
 	// decodeSlots is a semaphore over avatar decodes.
 	decodeSlots chan struct{}
+	privacy     privacy
 	avatarRules avatarRules
 
 	zonesMu sync.Mutex
@@ -72,6 +84,7 @@ func NewService(cfg Config) *Service {
 		decodeSlots: make(chan struct{}, cfg.MaxConcurrentDecodes),
 		avatarRules: defaultAvatarRules,
 		zones:       map[string]*time.Location{},
+		privacy:     newPrivacy(cfg),
 	}
 }
 

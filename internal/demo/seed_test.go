@@ -13,7 +13,7 @@ import (
 func TestSeed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := apitest.New(t, db)
-		services := demo.Services{Auth: s.Auth, Account: s.Account, Calls: s.Calls, Now: s.Clock.Now}
+		services := demo.Services{Auth: s.Auth, Account: s.Account, Calls: s.Calls, Notify: s.Notify, Now: s.Clock.Now}
 		first, err := demo.Seed(context.Background(), services)
 		if err != nil {
 			t.Fatal(err)
