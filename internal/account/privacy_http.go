@@ -25,7 +25,7 @@ type deleteAccountInput struct {
 	}
 }
 
-type exportInput struct {
+type dataExportInput struct {
 	audit.Client
 }
 
@@ -59,7 +59,7 @@ func (s *Service) deleteAccount(ctx context.Context, in *deleteAccountInput) (*s
 	return nil, s.DeleteAccount(ctx, principal.From(ctx).UserID, in.Body.Password, in.Body.Confirm, in.Client)
 }
 
-func (s *Service) exportData(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
+func (s *Service) exportData(ctx context.Context, in *dataExportInput) (*huma.StreamResponse, error) {
 	userID := principal.From(ctx).UserID
 	exp, err := s.Export(ctx, userID, in.Client)
 	if err != nil {

@@ -35,12 +35,12 @@ func (c Client) Entry(userID int64, action string, details map[string]string) En
 	return Entry{UserID: userID, Action: action, IP: c.IP, UserAgent: c.UserAgent, Details: details}
 }
 
-type listInput struct {
+type securityLogInput struct {
 	Cursor   string `query:"cursor" doc:"From a previous page's next link."`
 	PageSize int    `query:"page_size" default:"20" minimum:"1" maximum:"100"`
 }
 
-type listOutput struct {
+type securityLogOutput struct {
 	Body struct {
 		Next    *string `json:"next" doc:"The next (older) page, or null."`
 		Results []Event `json:"results"`
@@ -58,7 +58,7 @@ func (l *Log) Register(api huma.API) {
 	}, l.list)
 }
 
-func (l *Log) list(ctx context.Context, in *listInput) (*listOutput, error) {
+func (l *Log) list(ctx context.Context, in *securityLogInput) (*securityLogOutput, error) {
 	var before int64
 	if in.Cursor != "" {
 		n, err := strconv.ParseInt(in.Cursor, 10, 64)
@@ -71,7 +71,7 @@ func (l *Log) list(ctx context.Context, in *listInput) (*listOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &listOutput{}
+	out := &securityLogOutput{}
 	out.Body.Results = page.Results
 	if page.NextCursor != "" {
 		next := "/api/dashboard/user/security-log/?page_size=" + strconv.Itoa(in.PageSize) + "&cursor=" + page.NextCursor

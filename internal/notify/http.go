@@ -13,13 +13,13 @@ import (
 
 const base = "/api/dashboard/user/notifications/"
 
-type listInput struct {
+type notificationsInput struct {
 	Unread   bool   `query:"unread" doc:"Only unread notifications."`
 	Cursor   string `query:"cursor" doc:"From a previous page's next link."`
 	PageSize int    `query:"page_size" default:"20" minimum:"1" maximum:"100"`
 }
 
-type listOutput struct {
+type notificationsOutput struct {
 	Body struct {
 		UnreadCount int            `json:"unread_count"`
 		Next        *string        `json:"next" doc:"The next (older) page, or null."`
@@ -27,21 +27,21 @@ type listOutput struct {
 	}
 }
 
-type markReadInput struct {
+type notificationsMarkReadInput struct {
 	Body struct {
 		IDs []int64 `json:"ids,omitempty" required:"false" maxItems:"500" doc:"Notifications to mark read; ids that are not yours are ignored."`
 		All bool    `json:"all,omitempty" required:"false" doc:"Mark every notification read."`
 	}
 }
 
-type markReadOutput struct {
+type notificationsMarkReadOutput struct {
 	Body struct {
 		Marked      int64 `json:"marked" doc:"How many changed from unread to read."`
 		UnreadCount int   `json:"unread_count"`
 	}
 }
 
-type ticketOutput struct {
+type streamTicketOutput struct {
 	Body Ticket
 }
 
@@ -89,7 +89,7 @@ func (s *Service) Register(api huma.API) {
 	}, s.stream)
 }
 
-func (s *Service) list(ctx context.Context, in *listInput) (*listOutput, error) {
+func (s *Service) list(ctx context.Context, in *notificationsInput) (*notificationsOutput, error) {
 	var before int64
 	if in.Cursor != "" {
 		n, err := strconv.ParseInt(in.Cursor, 10, 64)
@@ -102,7 +102,7 @@ func (s *Service) list(ctx context.Context, in *listInput) (*listOutput, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := &listOutput{}
+	out := &notificationsOutput{}
 	out.Body.UnreadCount, out.Body.Results = page.UnreadCount, page.Results
 	if page.NextBefore > 0 {
 		next := base + "?page_size=" + strconv.Itoa(in.PageSize) + "&cursor=" + strconv.FormatInt(page.NextBefore, 10)
@@ -114,13 +114,13 @@ func (s *Service) list(ctx context.Context, in *listInput) (*listOutput, error) 
 	return out, nil
 }
 
-func (s *Service) markRead(ctx context.Context, in *markReadInput) (*markReadOutput, error) {
+func (s *Service) markRead(ctx context.Context, in *notificationsMarkReadInput) (*notificationsMarkReadOutput, error) {
 	userID := principal.From(ctx).UserID
 	n, err := s.MarkRead(ctx, userID, in.Body.IDs, in.Body.All)
 	if err != nil {
 		return nil, err
 	}
-	out := &markReadOutput{}
+	out := &notificationsMarkReadOutput{}
 	out.Body.Marked = n
 	if out.Body.UnreadCount, err = s.UnreadCount(ctx, userID); err != nil {
 		return nil, err
@@ -128,13 +128,13 @@ func (s *Service) markRead(ctx context.Context, in *markReadInput) (*markReadOut
 	return out, nil
 }
 
-func (s *Service) ticket(ctx context.Context, _ *struct{}) (*ticketOutput, error) {
+func (s *Service) ticket(ctx context.Context, _ *struct{}) (*streamTicketOutput, error) {
 	p := principal.From(ctx)
 	t, err := s.NewTicket(ctx, p.UserID, p.SessionID)
 	if err != nil {
 		return nil, err
 	}
-	return &ticketOutput{Body: t}, nil
+	return &streamTicketOutput{Body: t}, nil
 }
 
 func (s *Service) stream(ctx context.Context, in *streamInput) (*huma.StreamResponse, error) {
