@@ -111,17 +111,29 @@ func New(cfg Config) (*App, error) {
 	})
 	// Every capability's share of an account deletion, in one transaction.
 	accountCfg.Erasers = append(accountCfg.Erasers,
-		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error { return a.Auth.ErasePersonalData(ctx, tx, userID) }),
-		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error { return a.Calls.ErasePersonalData(ctx, tx, userID) }),
-		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error { return a.Notify.ErasePersonalData(ctx, tx, userID) }),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Auth.ErasePersonalData(ctx, tx, userID)
+		}),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Calls.ErasePersonalData(ctx, tx, userID)
+		}),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Notify.ErasePersonalData(ctx, tx, userID)
+		}),
 		a.Audit,
 	)
 	accountCfg.Export = account.ExportSources{
-		Sessions:      exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error { return a.Auth.ExportSessions(ctx, userID, w) }),
-		Notifications: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error { return a.Notify.ExportNotifications(ctx, userID, w) }),
-		Calls:         exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error { return a.Calls.ExportCallsCSV(ctx, userID, w) }),
-		Audit:         a.Audit,
-		Invoices:      accountCfg.Export.Invoices, // billing, once it exists
+		Sessions: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Auth.ExportSessions(ctx, userID, w)
+		}),
+		Notifications: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Notify.ExportNotifications(ctx, userID, w)
+		}),
+		Calls: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Calls.ExportCallsCSV(ctx, userID, w)
+		}),
+		Audit:    a.Audit,
+		Invoices: accountCfg.Export.Invoices, // billing, once it exists
 	}
 	a.Account = account.NewService(accountCfg)
 

@@ -13,8 +13,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	auditlog "callboard/internal/audit"
 	"callboard/internal/apperr"
+	auditlog "callboard/internal/audit"
 	"callboard/internal/principal"
 	"callboard/internal/store"
 )

@@ -64,7 +64,7 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "notifications-mark-read", Method: http.MethodPost, Path: base + "mark-read/",
 		Summary: "Mark notifications read", Tags: tags, Security: principal.UserSecurity,
-		Description: "`{\"ids\": [1, 2]}` or `{\"all\": true}`. Ids of notifications that are not yours are ignored.",
+		Description:  "`{\"ids\": [1, 2]}` or `{\"all\": true}`. Ids of notifications that are not yours are ignored.",
 		MaxBodyBytes: 16 << 10, Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
 	}, s.markRead)
 	huma.Register(api, huma.Operation{
