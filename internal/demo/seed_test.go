@@ -43,6 +43,27 @@ func TestSeed(t *testing.T) {
 			t.Fatalf("demo overview: %+v", o)
 		}
 
+		// A mix of read and unread notifications, the overview counting the unread.
+		var page struct {
+			UnreadCount int `json:"unread_count"`
+			Results     []struct {
+				Category string
+				Read     bool
+			}
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/notifications/?page_size=100", Token: res.JSON(t)["access"].(string)}).Decode(t, &page)
+		read, categories := 0, map[string]bool{}
+		for _, n := range page.Results {
+			if n.Read {
+				read++
+			}
+			categories[n.Category] = true
+		}
+		// Six from the seed, and the sign-in of this test.
+		if page.UnreadCount != 7 || read == 0 || !categories["calls"] || !categories["security"] || !categories["system"] {
+			t.Fatalf("demo notifications: %d unread, %d of %d listed read, categories %v", page.UnreadCount, read, len(page.Results), categories)
+		}
+
 		again, err := demo.Seed(context.Background(), services)
 		if err != nil {
 			t.Fatal(err)
