@@ -187,6 +187,9 @@ type Page struct {
 // List returns up to limit (1–100) of userID's entries older than the
 // entry before (0: from the newest).
 func (l *Log) List(ctx context.Context, userID, before int64, limit int) (Page, error) {
+	if limit < 1 || limit > 100 {
+		limit = 20
+	}
 	q := `SELECT id, kind, ip, user_agent, detail, created_at FROM audit_events WHERE user_id = $1`
 	args := []any{userID}
 	if before > 0 {

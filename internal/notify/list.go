@@ -52,6 +52,9 @@ type Page struct {
 // List returns up to limit (1–100) of userID's notifications older than
 // before (0: the newest), only unread ones when unread.
 func (s *Service) List(ctx context.Context, userID int64, unread bool, before int64, limit int) (Page, error) {
+	if limit < 1 || limit > 100 {
+		limit = 20
+	}
 	q := `SELECT ` + columns + ` FROM notifications WHERE user_id = $1`
 	args := []any{userID}
 	if unread {
