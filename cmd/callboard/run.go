@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"callboard/internal/app"
@@ -23,6 +24,7 @@ Commands:
   demo             create (or give a new password to) the demo account, print its login and exit
   user create      create a user (password read from standard input)
   stats rebuild    recompute every user's call statistics from their calls
+  openapi          print the OpenAPI document (the web client is generated from it)
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "stats":
 		return statsCommand(ctx, args, getenv, stdout, stderr)
+	case "openapi":
+		return openapiCommand(ctx, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -80,7 +84,8 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 	return app.Open(ctx, app.Settings{
 		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: cfg.logger(stderr),
 		Config: app.Config{
-			Auth:  auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
+			Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+				HashConcurrency: cfg.HashConcurrency, RefreshGrace: cfg.RefreshGrace},
 			Calls: calls.Config{PlatformKey: cfg.PlatformKey},
 		},
 	})
@@ -110,7 +115,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				return err
 			}
 		}
-		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, TrustedProxies: cfg.TrustedProxies, Version: version, ShutdownTimeout: cfg.ShutdownTimeout})
+		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, MetricsAddr: cfg.MetricsAddr, TrustedProxies: cfg.TrustedProxies,
+			Version: version, ShutdownTimeout: cfg.ShutdownTimeout,
+			Listening: func(addr net.Addr) { fmt.Fprintf(stdout, "Callboard is at %s\n", browserURL(addr)) }})
 	})
 }
 

@@ -30,7 +30,8 @@ type Config struct {
 	// file that could not be deleted); discarded when nil.
 	Logger *slog.Logger
 	// MaxConcurrentDecodes bounds how many avatar uploads are decoded at
-	// once: a decode of a large photo holds up to ~160 MB. Default 2.
+	// once: one holds up to ~130 MB (see MaxAvatarDecodeBytes and the
+	// README). Default 2.
 	MaxConcurrentDecodes int
 
 	// Deletion and export (privacy.go); required by DeleteAccount and
@@ -88,14 +89,8 @@ func NewService(cfg Config) *Service {
 	}
 }
 
-// forUpdate locks the selected row until commit on PostgreSQL. SQLite
-// needs no clause: Tx takes the database's write lock at BEGIN.
-func (s *Service) forUpdate() string {
-	if s.db.Dialect == store.Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
+// forUpdate locks the selected row until commit (store.Dialect.ForUpdate).
+func (s *Service) forUpdate() string { return s.db.Dialect.ForUpdate() }
 
 var errUserGone = apperr.NotFound("user")
 

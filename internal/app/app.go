@@ -35,6 +35,7 @@ import (
 	"callboard/internal/notify"
 	"callboard/internal/stats"
 	"callboard/internal/store"
+	"callboard/web"
 )
 
 // Config is what the application is built from: shared infrastructure and
@@ -202,10 +203,18 @@ type HTTP struct {
 	Registry       *prometheus.Registry
 	TrustedProxies []netip.Prefix
 	Version        string
+	// MetricsElsewhere leaves /metrics out of the handler (served on an
+	// address of its own).
+	MetricsElsewhere bool
 }
 
-// Handler returns the whole HTTP surface: every capability's routes.
+// Handler returns the whole HTTP surface: every capability's routes and
+// the embedded web dashboard.
 func (a *App) Handler(h HTTP) http.Handler {
+	ui, err := web.Handler()
+	if err != nil {
+		a.Logger.Error("web dashboard not served", "err", err)
+	}
 	var caps []httpapi.Capability
 	for _, c := range a.capabilities {
 		if r, ok := c.(httpapi.Capability); ok {
@@ -213,7 +222,7 @@ func (a *App) Handler(h HTTP) http.Handler {
 		}
 	}
 	return httpapi.New(httpapi.Config{Logger: a.Logger, DB: a.DB, Capabilities: caps,
-		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version})
+		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version, MetricsElsewhere: h.MetricsElsewhere, Web: ui})
 }
 
 // Run runs every capability's background work, and the database's upkeep,

@@ -22,6 +22,7 @@ const (
 	KindRateLimited                  // too many attempts; RetryAfter says when to retry
 	KindTooLarge                     // a body or upload over its limit
 	KindUnsupported                  // a media type we do not accept
+	KindUnavailable                  // the service cannot take this now (overloaded, database down); RetryAfter says when to retry
 )
 
 // FieldError names one bad input. Location is where the value came from,
@@ -61,14 +62,16 @@ func (e *Error) Status() int {
 		return http.StatusRequestEntityTooLarge
 	case KindUnsupported:
 		return http.StatusUnsupportedMediaType
+	case KindUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
-// GetHeaders adds Retry-After to rate-limited answers (it satisfies Huma's
-// HeadersError without this package importing Huma).
+// GetHeaders adds Retry-After to rate-limited and unavailable answers (it
+// satisfies Huma's HeadersError without this package importing Huma).
 func (e *Error) GetHeaders() http.Header {
-	if e.Kind != KindRateLimited {
+	if e.Kind != KindRateLimited && e.Kind != KindUnavailable {
 		return nil
 	}
 	secs := int((e.RetryAfter + time.Second - 1) / time.Second)
@@ -102,9 +105,33 @@ func RateLimited(message string, retryAfter time.Duration) *Error {
 	return &Error{Kind: KindRateLimited, Message: message, RetryAfter: retryAfter}
 }
 
+// Unavailable reports that the service cannot serve the request now (too
+// busy, or a dependency is down); the client should retry after retryAfter.
+func Unavailable(message string, retryAfter time.Duration) *Error {
+	return &Error{Kind: KindUnavailable, Message: message, RetryAfter: retryAfter}
+}
+
 // As returns the *Error inside err, if any.
 func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// Within returns err with prefix put before each bad field's location: a
+// capability names a field by its own name ("date_to", "calls[3].status")
+// and its HTTP layer says where that came from ("query.", "body."). Any
+// other error comes back unchanged.
+func Within(prefix string, err error) error {
+	e, ok := As(err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	out := *e
+	out.Fields = make([]FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		f.Location = prefix + f.Location
+		out.Fields[i] = f
+	}
+	return &out
 }

@@ -31,8 +31,8 @@ var errWrongCurrentPassword = apperr.Invalid("body.current_password", "is not yo
 // refresh tokens stop working); sessionID, the caller's, stays signed in.
 // The change is audited and the user notified. Errors: Invalid naming
 // body.current_password (wrong) or body.new_password (policy);
-// RateLimited after repeated wrong current passwords; NotFound when the
-// user is gone.
+// RateLimited after repeated wrong current passwords; Unavailable when
+// password hashing is saturated; NotFound when the user is gone.
 func (s *Service) ChangePassword(ctx context.Context, userID, sessionID int64, current, next string, client Client) error {
 	if current == "" {
 		return apperr.Invalid("body.current_password", "is required")
@@ -54,7 +54,11 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID int64, c
 	if err != nil {
 		return fmt.Errorf("load user: %w", err)
 	}
-	if ok, _ := VerifyPassword(current, hash, s.cfg.Argon2); !ok {
+	ok, _, err := s.verifyPassword(ctx, current, hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 			return audit(ctx, tx, &userID, auditlog.ActionPasswordFailed, client, "", s.cfg.Now())
 		})
@@ -69,7 +73,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID int64, c
 	if next == current {
 		return apperr.Invalid("body.new_password", "must differ from the current password")
 	}
-	newHash, err := HashPassword(next, s.cfg.Argon2)
+	newHash, err := s.hashPassword(ctx, next)
 	if err != nil {
 		return err
 	}
@@ -113,7 +117,11 @@ func (s *Service) CheckPassword(ctx context.Context, userID int64, location, pas
 	if err != nil {
 		return fmt.Errorf("load password: %w", err)
 	}
-	if ok, _ := VerifyPassword(password, hash, s.cfg.Argon2); !ok {
+	ok, _, err := s.verifyPassword(ctx, password, hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return apperr.Invalid(location, "is not your current password")
 	}
 	return nil

@@ -170,7 +170,7 @@ func (s *Service) ExportSessions(ctx context.Context, userID int64, w io.Writer)
 // the email are dropped.
 func (s *Service) ErasePersonalData(ctx context.Context, tx *sql.Tx, userID int64) error {
 	var email string
-	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL`+s.db.ForUpdate(), userID).Scan(&email)
+	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL`+s.db.Dialect.ForUpdate(), userID).Scan(&email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.NotFound("user")
 	}

@@ -109,9 +109,9 @@ func BenchmarkList(b *testing.B) {
 					{"page1", calls.ListParams{}},
 					{"page1-nocount-cursor-at-top", calls.ListParams{Cursor: topCursor(b, svc, userID)}},
 					{fmt.Sprintf("cursor-after-%d", size/2), calls.ListParams{Cursor: deep}},
-					{"filtered-status-direction", calls.ListParams{Status: []string{"failed"}, Direction: "inbound"}},
-					{"filtered-several-statuses", calls.ListParams{Status: []string{"busy,canceled"}}},
-					{"ordering-duration", calls.ListParams{Ordering: "-duration"}},
+					{"filtered-status-direction", calls.ListParams{ListFilter: calls.ListFilter{Statuses: []calls.Status{calls.StatusFailed}, Direction: "inbound"}}},
+					{"filtered-several-statuses", calls.ListParams{ListFilter: calls.ListFilter{Statuses: []calls.Status{calls.StatusBusy, calls.StatusCanceled}}}},
+					{"ordering-duration", calls.ListParams{ListFilter: calls.ListFilter{Ordering: "-duration"}}},
 				} {
 					b.Run(bc.name, func(b *testing.B) {
 						for b.Loop() {
@@ -233,7 +233,7 @@ func TestExportMemory(t *testing.T) {
 			}
 		}
 	}()
-	exp, err := svc.NewExport(context.Background(), userID, calls.ListParams{})
+	exp, err := svc.NewExport(context.Background(), userID, calls.ListFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

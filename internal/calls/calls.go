@@ -200,15 +200,17 @@ type Service struct {
 	observer    TxObserver
 	publisher   Publisher
 	logger      *slog.Logger
-	// searchListMax is searchListMax but for tests of both search paths.
-	searchListMax int
+	search      searchIndex // full-text search, per database
+	insertSQL   string      // the statement that inserts a call
+	exports     *exportGate
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
 	s := &Service{db: cfg.DB, accounts: cfg.Accounts, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
 		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
-		searchListMax: searchListMax}
+		search: newSearchIndex(cfg.DB), exports: newExportGate()}
+	s.insertSQL = s.insertCall()
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -209,6 +209,11 @@ func TestIngestValidation(t *testing.T) {
 			{"recording not a URL", with(good, "recording_url", "javascript:alert(1)"), "recording_url"},
 			{"agent without id", with(good, "agent", map[string]any{"name": "Sara"}), "agent.external_id"},
 			{"summary too long", with(good, "summary", strings.Repeat("x", 10_001)), "summary"},
+			{"from number of words", with(good, "from_number", "call me maybe"), "from_number"},
+			{"to number without a country code we know", with(good, "to_number", "+999 1234 5678"), "to_number"},
+			{"to number too short", with(good, "to_number", "+92 30"), "to_number"},
+			{"from number, a word not documented", with(good, "from_number", "private"), "from_number"},
+			{"from number, an empty SIP URI", with(good, "from_number", "sip:"), "from_number"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				before := countCalls(t, db)
@@ -272,6 +277,33 @@ func TestIngestValidation(t *testing.T) {
 				t.Fatalf("%+v", sum)
 			}
 		})
+	})
+}
+
+// TestIngestNumbers: numbers are stored in E.164 whatever their
+// punctuation, the documented non-numbers as such, and a bad number refuses
+// only its own call, naming the field.
+func TestIngestNumbers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		for _, tc := range []struct{ from, to, wantFrom, wantTo string }{
+			{"+92 300 123-4567", "(0044) 20 7123 4567", "+923001234567", "+442071234567"},
+			{"03001234567", "+1 (415) 555.0100", "+923001234567", "+14155550100"},
+			{"anonymous", "Unknown", "anonymous", "unknown"},
+			{"sip:alice@pbx.example.com", "sips:bob@10.0.0.1:5061", "sip:alice@pbx.example.com", "sips:bob@10.0.0.1:5061"},
+		} {
+			ext := "num-" + tc.wantFrom + "-" + tc.wantTo
+			sum := ingest(t, s, with(call(ext, u.UserID, 0), "from_number", tc.from, "to_number", tc.to),
+				with(call(ext+"-bad", u.UserID, 0), "to_number", "not a number"))
+			if sum.Created != 1 || sum.Failed != 1 || sum.Results[1].Errors[0].Location != "body.calls[1].to_number" {
+				t.Fatalf("%s / %s: %+v", tc.from, tc.to, sum)
+			}
+			d := s.Do(t, apitest.Request{Method: "GET", Path: fmt.Sprintf("/api/dashboard/user/calls/%d/", *sum.Results[0].ID), Token: u.Access}).JSON(t)
+			if d["from_number"] != tc.wantFrom || d["to_number"] != tc.wantTo {
+				t.Fatalf("%s / %s stored as %v / %v", tc.from, tc.to, d["from_number"], d["to_number"])
+			}
+		}
 	})
 }
 

@@ -9,7 +9,15 @@ func CursorAfter(startedAt, id int64) string {
 
 // SetSearchListMax changes how many full-text matches a SQLite search reads
 // up front, so tests reach both search paths.
-func SetSearchListMax(s *Service, n int) { s.searchListMax = n }
+// (PostgreSQL reads nothing up front: there it changes nothing.)
+func SetSearchListMax(s *Service, n int) {
+	if sq, ok := s.search.(*sqliteSearch); ok {
+		sq.listMax = n
+	}
+}
 
 // DistinctWords exposes the full-text index's text reduction to tests.
 var DistinctWords = distinctWords
+
+// SetMaxExports changes how many exports may run at once over all users.
+func SetMaxExports(s *Service, n int) { s.exports.max = n }

@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -76,25 +78,102 @@ type ingestOutput struct {
 	Body IngestSummary
 }
 
-// FilterParams are the history's filters, shared by the list and the export.
+// FilterParams are the history's filters, shared by the list and the
+// export. Huma checks each one's form (the document shows them); filter
+// turns them into the domain's ListFilter.
 type FilterParams struct {
-	Status      []string `query:"status,explode" doc:"One or several of queued, ringing, in-progress, completed, busy, failed, no-answer, canceled: repeat the parameter or separate with commas."`
-	Direction   string   `query:"direction" doc:"inbound or outbound."`
-	Agent       string   `query:"agent" doc:"An agent id (agent.id of a call)."`
-	DateFrom    string   `query:"date_from" doc:"First day (YYYY-MM-DD) in your timezone, inclusive."`
-	DateTo      string   `query:"date_to" doc:"Last day (YYYY-MM-DD) in your timezone, inclusive."`
-	Search      string   `query:"search" doc:"Words to find in the numbers, agent name, summary or transcript (prefix match; every word must match). Digits find a number by any part of it."`
-	EndReason   string   `query:"end_reason" doc:"Exactly as the platform reported it, like customer-ended."`
-	Sentiment   string   `query:"sentiment" doc:"positive, neutral or negative."`
-	MinDuration string   `query:"min_duration" doc:"Shortest duration, in seconds."`
-	MaxDuration string   `query:"max_duration" doc:"Longest duration, in seconds."`
-	Ordering    string   `query:"ordering" doc:"-started_at (default), started_at, duration, -duration, satisfaction, -satisfaction. Unrated calls sort as the lowest satisfaction."`
+	Status      []string           `query:"status,explode" doc:"One or several of queued, ringing, in-progress, completed, busy, failed, no-answer, canceled: repeat the parameter or separate with commas."`
+	Direction   string             `query:"direction" enum:"inbound,outbound" doc:"inbound or outbound."`
+	Agent       int64              `query:"agent" minimum:"1" doc:"An agent id (agent.id of a call)."`
+	DateFrom    string             `query:"date_from" format:"date" doc:"First day (YYYY-MM-DD) in your timezone, inclusive."`
+	DateTo      string             `query:"date_to" format:"date" doc:"Last day (YYYY-MM-DD) in your timezone, inclusive; not before date_from."`
+	Search      string             `query:"search" maxLength:"200" doc:"Words to find in the numbers, agent name, summary or transcript (prefix match; every word must match; at most 8 words). Digits find a number by any part of it."`
+	EndReason   string             `query:"end_reason" maxLength:"64" doc:"Exactly as the platform reported it, like customer-ended."`
+	Sentiment   string             `query:"sentiment" enum:"positive,neutral,negative" doc:"positive, neutral or negative."`
+	MinDuration optionalParam[int] `query:"min_duration" minimum:"0" maximum:"604800" doc:"Shortest duration, in seconds."`
+	MaxDuration optionalParam[int] `query:"max_duration" minimum:"0" maximum:"604800" doc:"Longest duration, in seconds; not less than min_duration."`
+	Ordering    string             `query:"ordering" enum:"-started_at,started_at,-duration,duration,-satisfaction,satisfaction" doc:"-started_at (default), started_at, duration, -duration, satisfaction, -satisfaction. Unrated calls sort as the lowest satisfaction."`
 }
 
-func (p *FilterParams) params() ListParams {
-	return ListParams{Status: p.Status, Direction: p.Direction, Agent: p.Agent, DateFrom: p.DateFrom, DateTo: p.DateTo,
-		Search: p.Search, EndReason: p.EndReason, Sentiment: p.Sentiment, MinDuration: p.MinDuration,
-		MaxDuration: p.MaxDuration, Ordering: p.Ordering}
+// filter is p as the domain's typed filter. Errors: Invalid at
+// query.status for an unknown status (the comma form is split here, so
+// Huma cannot check it).
+func (p *FilterParams) filter() (ListFilter, error) {
+	f := ListFilter{Direction: p.Direction, AgentID: p.Agent, Search: p.Search, EndReason: p.EndReason,
+		Sentiment: p.Sentiment, Ordering: p.Ordering}
+	for _, raw := range p.Status {
+		for v := range strings.SplitSeq(raw, ",") {
+			st := Status(strings.TrimSpace(v))
+			if !st.Valid() {
+				return ListFilter{}, apperr.Invalid("query.status", "each status must be one of "+joinStatuses(statuses))
+			}
+			if !slices.Contains(f.Statuses, st) {
+				f.Statuses = append(f.Statuses, st)
+			}
+		}
+	}
+	// Huma has checked the dates' form.
+	if p.DateFrom != "" {
+		d, _ := time.Parse(time.DateOnly, p.DateFrom)
+		f.DateFrom = &d
+	}
+	if p.DateTo != "" {
+		d, _ := time.Parse(time.DateOnly, p.DateTo)
+		f.DateTo = &d
+	}
+	f.MinDuration, f.MaxDuration = p.MinDuration.ptr(), p.MaxDuration.ptr()
+	return f, nil
+}
+
+// documentStatuses shows the status filter's values in the operation at
+// path. The document gets a schema of its own: the one Huma validates with
+// stays free-form, because "completed,failed" is one value there and is
+// checked, naming query.status, by FilterParams.filter.
+func documentStatuses(api huma.API, path string) {
+	item := api.OpenAPI().Paths[path]
+	if item == nil || item.Get == nil {
+		return
+	}
+	for i, p := range item.Get.Parameters {
+		if p.Name != "status" || p.Schema == nil || p.Schema.Items == nil {
+			continue
+		}
+		doc := *p.Schema
+		items := *p.Schema.Items
+		for _, st := range statuses {
+			items.Enum = append(items.Enum, string(st))
+		}
+		doc.Items = &items
+		param := *p
+		param.Schema = &doc
+		item.Get.Parameters[i] = &param
+	}
+}
+
+// optionalParam is a query parameter that may be absent (which 0 cannot
+// tell apart): Huma parses and checks Value, Set says whether it was given.
+type optionalParam[T any] struct {
+	Value T
+	Set   bool
+}
+
+// Schema is the wrapped type's.
+func (o optionalParam[T]) Schema(r huma.Registry) *huma.Schema {
+	return huma.SchemaFromType(r, reflect.TypeFor[T]())
+}
+
+// Receiver implements huma.ParamWrapper.
+func (o *optionalParam[T]) Receiver() reflect.Value { return reflect.ValueOf(o).Elem().Field(0) }
+
+// OnParamSet implements huma.ParamReactor.
+func (o *optionalParam[T]) OnParamSet(isSet bool, _ any) { o.Set = isSet }
+
+func (o optionalParam[T]) ptr() *T {
+	if !o.Set {
+		return nil
+	}
+	v := o.Value
+	return &v
 }
 
 // RequestURL captures the request's URL, to build next and previous links.
@@ -152,8 +231,7 @@ func (s *Service) Register(api huma.API) {
 		Tags: []string{"Platform"}, Summary: "Report calls (create or update by external_id)",
 		Description: "For the calling platform, with the platform key (X-Platform-Key or Authorization: Bearer), never a user token. " +
 			"1 to 1000 calls per request, stored in one transaction; each call gets its own result by index, and a bad call does not block the others. " +
-			"Idempotent: the same report twice changes nothing. Statuses only move forward (queued < ringing < in-progress < finished); " +
-			"a report at least as far as the stored status overwrites the fields it carries, a stale one only fills empty fields, and no report erases a field.",
+			"Idempotent: the same report twice changes nothing.\n\n" + mergeRulesDoc,
 		Security: PlatformSecurity, MaxBodyBytes: maxIngestBody, SkipValidateBody: true,
 		Middlewares: huma.Middlewares{s.platformAuth(api)},
 		Errors:      []int{http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
@@ -173,6 +251,7 @@ func (s *Service) Register(api huma.API) {
 			"Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth.",
 		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
 	}, s.list)
+	documentStatuses(api, "/api/dashboard/user/calls/")
 	huma.Register(api, huma.Operation{
 		OperationID: "calls-export", Method: http.MethodGet, Path: "/api/dashboard/user/calls/export/", Tags: tags,
 		Summary: "Your call history as CSV", Security: principal.UserSecurity,
@@ -185,6 +264,7 @@ func (s *Service) Register(api huma.API) {
 			Content:     map[string]*huma.MediaType{"text/csv": {Schema: &huma.Schema{Type: "string"}}},
 		}},
 	}, s.export)
+	documentStatuses(api, "/api/dashboard/user/calls/export/")
 	huma.Register(api, huma.Operation{
 		OperationID: "calls-get", Method: http.MethodGet, Path: "/api/dashboard/user/calls/{id}/", Tags: tags,
 		Summary: "One of your calls", Security: principal.UserSecurity,
@@ -199,17 +279,27 @@ func (s *Service) ingest(ctx context.Context, in *ingestInput) (*ingestOutput, e
 	}
 	sum, err := s.Ingest(ctx, req.Calls)
 	if err != nil {
-		return nil, err
+		return nil, apperr.Within("body.", err)
+	}
+	// The domain names a bad field within its call; the answer says where
+	// in the body it is.
+	for i := range sum.Results {
+		r := &sum.Results[i]
+		for j := range r.Errors {
+			r.Errors[j].Location = "body.calls[" + strconv.Itoa(r.Index) + "]." + r.Errors[j].Location
+		}
 	}
 	return &ingestOutput{Body: sum}, nil
 }
 
 func (s *Service) list(ctx context.Context, in *listInput) (*listOutput, error) {
-	p := in.params()
-	p.Page, p.PageSize, p.Cursor = in.Page, in.PageSize, in.Cursor
-	page, err := s.List(ctx, principal.From(ctx).UserID, p)
+	f, err := in.filter()
 	if err != nil {
 		return nil, err
+	}
+	page, err := s.List(ctx, principal.From(ctx).UserID, ListParams{ListFilter: f, Page: in.Page, PageSize: in.PageSize, Cursor: in.Cursor})
+	if err != nil {
+		return nil, apperr.Within("query.", err)
 	}
 	out := &listOutput{Body: ListBody{Count: page.Count, CountExact: page.CountExact, Results: page.Results}}
 	link := func(param, value string) *string {
@@ -234,9 +324,13 @@ func (s *Service) list(ctx context.Context, in *listInput) (*listOutput, error) 
 
 func (s *Service) export(ctx context.Context, in *exportInput) (*huma.StreamResponse, error) {
 	userID := principal.From(ctx).UserID
-	exp, err := s.NewExport(ctx, userID, in.params())
+	f, err := in.filter()
 	if err != nil {
 		return nil, err
+	}
+	exp, err := s.NewExport(ctx, userID, f)
+	if err != nil {
+		return nil, apperr.Within("query.", err)
 	}
 	return &huma.StreamResponse{Body: func(hc huma.Context) {
 		hc.SetHeader("Content-Type", "text/csv; charset=utf-8")

@@ -7,7 +7,7 @@ import "context"
 func (s *Service) Recent(ctx context.Context, userID int64, n int) ([]CallView, error) {
 	n = min(max(n, 1), MaxPageSize)
 	f := filter{order: orderings["-started_at"]}
-	q, args := f.rowsQuery(s.db.Dialect, userID, nil, n, 0)
+	q, args := s.rowsQuery(&f, userID, nil, n, 0)
 	out := make([]CallView, 0, n)
 	err := s.queryViews(ctx, q, args, func(_ *Call, v CallView) { out = append(out, v) })
 	if err != nil {

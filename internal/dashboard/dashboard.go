@@ -153,11 +153,11 @@ type Overview struct {
 const recentCount = 5
 
 // Overview composes userID's overview with a trend of trendDays days (one
-// of stats.TrendDays). Errors: Invalid at query.days for another length;
+// of stats.TrendDays). Errors: Invalid naming days for another length;
 // NotFound when the user is gone; whatever a provider fails with.
 func (s *Service) Overview(ctx context.Context, userID int64, trendDays int) (Overview, error) {
 	if !slices.Contains(stats.TrendDays, trendDays) {
-		return Overview{}, apperr.Invalid("query.days", "must be 7, 30 or 90")
+		return Overview{}, apperr.Invalid("days", "must be 7, 30 or 90")
 	}
 	u, err := s.cfg.Profiles.Profile(ctx, userID)
 	if err != nil {
@@ -217,7 +217,7 @@ func (s *Service) Register(api huma.API) {
 func (s *Service) getOverview(ctx context.Context, in *overviewInput) (*overviewOutput, error) {
 	o, err := s.Overview(ctx, principal.From(ctx).UserID, in.Days)
 	if err != nil {
-		return nil, err
+		return nil, apperr.Within("query.", err)
 	}
 	return &overviewOutput{Body: o}, nil
 }

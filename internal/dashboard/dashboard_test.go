@@ -105,7 +105,7 @@ func TestOverviewComposes(t *testing.T) {
 		svc := dashboard.NewService(base)
 		for _, days := range []int{0, 1, 31, -7} {
 			_, err := svc.Overview(ctx, 7, days)
-			if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Location != "query.days" {
+			if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Location != "days" {
 				t.Fatalf("days=%d: %v", days, err)
 			}
 		}

@@ -72,6 +72,17 @@ func TestOverviewHTTP(t *testing.T) {
 			t.Fatalf("trend %d days, agents %+v", len(o.Trend), o.Agents)
 		}
 
+		// The other user's one call is not rated: its average is null, not 0.
+		var unrated struct {
+			CallStats struct {
+				CurrentPeriod map[string]any `json:"current_period"`
+			} `json:"call_stats"`
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/", Token: other.Access}).Decode(t, &unrated)
+		if v, ok := unrated.CallStats.CurrentPeriod["average_satisfaction"]; !ok || v != nil {
+			t.Fatalf("average_satisfaction of unrated calls = %v (present %v), want null", v, ok)
+		}
+
 		tests := []struct {
 			name     string
 			path     string

@@ -61,3 +61,81 @@ var regionByZone = map[string]string{
 	"America/Los_Angeles": "US", "America/Toronto": "CA", "Australia/Sydney": "AU", "Europe/Berlin": "DE",
 	"Asia/Kabul": "AF", "Asia/Tehran": "IR", "Asia/Singapore": "SG", "Asia/Kuala_Lumpur": "MY",
 }
+
+// CallParty is a caller or callee as a calling platform reports it, in
+// canonical form: a phone number in E.164, "anonymous" or "unknown" (the
+// platform could not see the number), or a SIP URI. ok is false for
+// anything else.
+//
+// A number is read like this: spaces, dashes, dots and brackets are
+// dropped and a leading 00 becomes +; then "+" with 7 to 15 digits after a
+// known country code is E.164 as it is (the platform dialled it, so it is
+// not checked against numbering plans), and a number without a country
+// code is read as a national number of DefaultRegion.
+func CallParty(raw string) (canonical string, ok bool) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || len(raw) > maxInputLen {
+		return "", false
+	}
+	switch lower := strings.ToLower(raw); {
+	case lower == "anonymous" || lower == "unknown":
+		return lower, true
+	case strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:"):
+		return raw, isSIPURI(raw)
+	}
+	digits := make([]byte, 0, len(raw))
+	plus := false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+		case c == '+' && i == 0:
+			plus = true
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return "", false
+		}
+	}
+	if !plus && len(digits) > 2 && digits[0] == '0' && digits[1] == '0' {
+		plus, digits = true, digits[2:]
+	}
+	if !plus {
+		e164, err := Normalize(raw, DefaultRegion)
+		return e164, err == nil
+	}
+	if len(digits) < 7 || len(digits) > maxE164Digits || digits[0] == '0' || !knownCountryCode(digits) {
+		return "", false
+	}
+	return "+" + string(digits), true
+}
+
+// knownCountryCode reports whether digits start with an assigned country
+// calling code (one to three digits).
+func knownCountryCode(digits []byte) bool {
+	cc := 0
+	for i := 0; i < 3 && i < len(digits); i++ {
+		cc = cc*10 + int(digits[i]-'0')
+		if phonenumbers.GetRegionCodeForCountryCode(cc) != "ZZ" {
+			return true
+		}
+	}
+	return false
+}
+
+// isSIPURI checks the shape of a SIP URI (RFC 3261): the scheme, a user
+// part and/or host, printable ASCII without spaces.
+func isSIPURI(s string) bool {
+	_, rest, _ := strings.Cut(s, ":")
+	if rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
+			return false
+		}
+	}
+	if user, host, found := strings.Cut(rest, "@"); found && (user == "" || host == "") {
+		return false
+	}
+	return true
+}

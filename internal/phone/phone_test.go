@@ -70,3 +70,62 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestCallParty(t *testing.T) {
+	for _, tc := range []struct {
+		raw, want string
+		ok        bool
+	}{
+		{"+923001234567", "+923001234567", true},
+		{" +92 300 123-4567 ", "+923001234567", true},
+		{"+1 (415) 555.0100", "+14155550100", true},
+		{"00442071234567", "+442071234567", true},
+		{"03001234567", "+923001234567", true}, // national, read as Pakistani
+		{"+2901234", "+2901234", true},         // St Helena: 7 digits
+		{"anonymous", "anonymous", true},
+		{"Unknown", "unknown", true},
+		{"sip:alice@example.com", "sip:alice@example.com", true},
+		{"SIPS:bob@10.0.0.1:5061", "SIPS:bob@10.0.0.1:5061", true},
+		{"sip:pbx.example.com", "sip:pbx.example.com", true},
+
+		{"", "", false},
+		{"   ", "", false},
+		{"+0123456789", "", false},            // no country code starts with 0
+		{"+99912345678", "", false},           // 999 is not assigned
+		{"+12345", "", false},                 // too short
+		{"+1234567890123456", "", false},      // 16 digits
+		{"+92 300 CALL-NOW", "", false},       // letters
+		{"12+345", "", false},                 // + inside
+		{"hello", "", false},                  // not a number nor a known word
+		{"private", "", false},                // not one of the documented words
+		{"sip:", "", false},                   // nothing after the scheme
+		{"sip:@example.com", "", false},       // empty user
+		{"sip:alice@", "", false},             // empty host
+		{"sip:al ice@example.com", "", false}, // space
+		{"0300", "", false},                   // national but too short
+		{strings.Repeat("1", 65), "", false},  // too long to read
+	} {
+		got, ok := CallParty(tc.raw)
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("CallParty(%q) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzCallParty: whatever the platform sends, CallParty does not panic, and
+// what it accepts is canonical: reading it again gives it back unchanged.
+func FuzzCallParty(f *testing.F) {
+	for _, s := range []string{"+923001234567", "0300 1234567", "anonymous", "sip:a@b", "00442071234567", "+1 (415) 555.0100", "sips:", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, ok := CallParty(raw)
+		if !ok {
+			return
+		}
+		again, ok2 := CallParty(got)
+		if !ok2 || again != got {
+			t.Fatalf("CallParty(%q) = %q, which reads as %q, %v", raw, got, again, ok2)
+		}
+	})
+}

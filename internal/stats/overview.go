@@ -16,15 +16,15 @@ import (
 
 // PeriodStats are the call statistics of a span of days.
 type PeriodStats struct {
-	TotalCalls             int64   `json:"total_calls"`
-	CompletedCalls         int64   `json:"completed_calls"`
-	FailedCalls            int64   `json:"failed_calls"`
-	MissedCalls            int64   `json:"missed_calls" doc:"Calls not answered: no-answer plus busy."`
-	SuccessRate            float64 `json:"success_rate" doc:"Completed ÷ finished calls (completed, busy, failed, no-answer, canceled) as a percentage with one decimal; 0 when none finished."`
-	TotalMinutes           float64 `json:"total_minutes" doc:"Talk time in minutes, one decimal."`
-	AverageDurationSeconds float64 `json:"average_duration_seconds" doc:"Mean duration of calls with a known duration, one decimal; 0 when none."`
-	AverageSatisfaction    float64 `json:"average_satisfaction" doc:"Mean satisfaction (1–5) of rated calls, two decimals; 0 when none rated."`
-	RatedCalls             int64   `json:"rated_calls" doc:"Calls with a satisfaction score (tells whether average_satisfaction means anything)."`
+	TotalCalls             int64    `json:"total_calls"`
+	CompletedCalls         int64    `json:"completed_calls"`
+	FailedCalls            int64    `json:"failed_calls"`
+	MissedCalls            int64    `json:"missed_calls" doc:"Calls not answered: no-answer plus busy."`
+	SuccessRate            float64  `json:"success_rate" doc:"Completed ÷ finished calls (completed, busy, failed, no-answer, canceled) as a percentage with one decimal; 0 when none finished."`
+	TotalMinutes           float64  `json:"total_minutes" doc:"Talk time in minutes, one decimal."`
+	AverageDurationSeconds float64  `json:"average_duration_seconds" doc:"Mean duration of calls with a known duration, one decimal; 0 when none."`
+	AverageSatisfaction    *float64 `json:"average_satisfaction" doc:"Mean satisfaction (1–5) of rated calls, two decimals; null when none is rated."`
+	RatedCalls             int64    `json:"rated_calls" doc:"Calls with a satisfaction score (tells whether average_satisfaction means anything)."`
 }
 
 func (c counts) stats() PeriodStats {
@@ -39,7 +39,8 @@ func (c counts) stats() PeriodStats {
 		p.AverageDurationSeconds = round(float64(c.DurationSeconds)/float64(c.Timed), 1)
 	}
 	if c.Rated > 0 {
-		p.AverageSatisfaction = round(float64(c.SatisfactionSum)/float64(c.Rated), 2)
+		avg := round(float64(c.SatisfactionSum)/float64(c.Rated), 2)
+		p.AverageSatisfaction = &avg
 	}
 	return p
 }
@@ -76,22 +77,22 @@ type TrendPoint struct {
 // the previous period.
 type QuickStat struct {
 	ID            string   `json:"id" enum:"total_calls,success_rate,total_minutes,average_satisfaction"`
-	Value         float64  `json:"value"`
-	Previous      float64  `json:"previous"`
-	ChangePercent *float64 `json:"change_percent" doc:"Relative change against previous, one decimal; null when previous is 0."`
+	Value         *float64 `json:"value" doc:"null only for average_satisfaction when no call of this period so far is rated."`
+	Previous      *float64 `json:"previous" doc:"null only for average_satisfaction when no call of that span is rated."`
+	ChangePercent *float64 `json:"change_percent" doc:"Relative change against previous, one decimal; null when previous is 0 or either is null."`
 }
 
 // AgentStats is one agent's share of the current period.
 type AgentStats struct {
-	ID                  *int64  `json:"id" doc:"null for calls without an agent"`
-	Name                string  `json:"name"`
-	Voice               string  `json:"voice"`
-	TotalCalls          int64   `json:"total_calls"`
-	CompletedCalls      int64   `json:"completed_calls"`
-	SuccessRate         float64 `json:"success_rate"`
-	TotalMinutes        float64 `json:"total_minutes"`
-	AverageSatisfaction float64 `json:"average_satisfaction"`
-	RatedCalls          int64   `json:"rated_calls"`
+	ID                  *int64   `json:"id" doc:"null for calls without an agent"`
+	Name                string   `json:"name"`
+	Voice               string   `json:"voice"`
+	TotalCalls          int64    `json:"total_calls"`
+	CompletedCalls      int64    `json:"completed_calls"`
+	SuccessRate         float64  `json:"success_rate"`
+	TotalMinutes        float64  `json:"total_minutes"`
+	AverageSatisfaction *float64 `json:"average_satisfaction" doc:"null when none of the agent's calls is rated."`
+	RatedCalls          int64    `json:"rated_calls"`
 }
 
 // Numbers are the statistics part of the overview.
@@ -281,18 +282,19 @@ func (s *Service) Numbers(ctx context.Context, userID int64, loc *time.Location,
 }
 
 func quickStats(cur, prev PeriodStats) []QuickStat {
-	card := func(id string, v, p float64) QuickStat {
+	card := func(id string, v, p *float64) QuickStat {
 		q := QuickStat{ID: id, Value: v, Previous: p}
-		if p != 0 {
-			change := round(100*(v-p)/p, 1)
+		if v != nil && p != nil && *p != 0 {
+			change := round(100*(*v-*p)/(*p), 1)
 			q.ChangePercent = &change
 		}
 		return q
 	}
+	num := func(v float64) *float64 { return &v }
 	return []QuickStat{
-		card("total_calls", float64(cur.TotalCalls), float64(prev.TotalCalls)),
-		card("success_rate", cur.SuccessRate, prev.SuccessRate),
-		card("total_minutes", cur.TotalMinutes, prev.TotalMinutes),
+		card("total_calls", num(float64(cur.TotalCalls)), num(float64(prev.TotalCalls))),
+		card("success_rate", num(cur.SuccessRate), num(prev.SuccessRate)),
+		card("total_minutes", num(cur.TotalMinutes), num(prev.TotalMinutes)),
 		card("average_satisfaction", cur.AverageSatisfaction, prev.AverageSatisfaction),
 	}
 }

@@ -161,12 +161,8 @@ func lockZone(ctx context.Context, tx *sql.Tx, dialect store.Dialect, userID int
 		ON CONFLICT (user_id) DO NOTHING`, userID, store.Millis(now)); err != nil {
 		return nil, fmt.Errorf("record stats zone: %w", err)
 	}
-	q := `SELECT timezone FROM stats_zones WHERE user_id = $1`
-	if dialect == store.Postgres {
-		q += ` FOR SHARE`
-	}
 	var name string
-	if err := tx.QueryRowContext(ctx, q, userID).Scan(&name); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT timezone FROM stats_zones WHERE user_id = $1`+dialect.ForShare(), userID).Scan(&name); err != nil {
 		return nil, fmt.Errorf("read stats zone: %w", err)
 	}
 	loc, err := time.LoadLocation(name)

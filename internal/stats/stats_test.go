@@ -144,7 +144,14 @@ func TestEmptyAccount(t *testing.T) {
 			}
 		}
 		for _, q := range n.QuickStats {
-			if q.Value != 0 || q.ChangePercent != nil {
+			if q.ChangePercent != nil {
+				t.Fatalf("quick stat %+v", q)
+			}
+			if q.ID == "average_satisfaction" {
+				if q.Value != nil || q.Previous != nil {
+					t.Fatalf("nothing rated, yet the satisfaction card says %v, %v", q.Value, q.Previous)
+				}
+			} else if q.Value == nil || *q.Value != 0 || q.Previous == nil || *q.Previous != 0 {
 				t.Fatalf("quick stat %+v", q)
 			}
 		}
@@ -174,8 +181,8 @@ func TestRates(t *testing.T) {
 		)
 		n := f.numbers(t, u, 7)
 		want := stats.PeriodStats{TotalCalls: 7, CompletedCalls: 2, FailedCalls: 1, MissedCalls: 2,
-			SuccessRate: 33.3, TotalMinutes: 3, AverageDurationSeconds: 90, AverageSatisfaction: 4.5, RatedCalls: 2}
-		if n.CallStats.CurrentPeriod != want || n.CallStats.AllTime != want {
+			SuccessRate: 33.3, TotalMinutes: 3, AverageDurationSeconds: 90, AverageSatisfaction: ptr(4.5), RatedCalls: 2}
+		if !reflect.DeepEqual(n.CallStats.CurrentPeriod, want) || !reflect.DeepEqual(n.CallStats.AllTime, want) {
 			t.Fatalf("stats\n got %+v\nwant %+v", n.CallStats.CurrentPeriod, want)
 		}
 		if last := n.Trend[6]; last.TotalCalls != 7 || last.CompletedCalls != 2 || last.MissedCalls != 2 || last.FailedCalls != 1 {
@@ -186,6 +193,41 @@ func TestRates(t *testing.T) {
 		}
 		if n.Agents[2].ID != nil || n.Agents[2].TotalCalls != 1 {
 			t.Fatalf("calls without an agent: %+v", n.Agents[2])
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestAverageSatisfactionNullWhenUnrated: with no rated call in a span its
+// average is null (not 0, which would read as a terrible score), for the
+// period, all time, each agent and the quick-stat card; one rating makes it
+// a number.
+func TestAverageSatisfactionNullWhenUnrated(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, now, 1)
+		u := f.users[0]
+		at := now.Add(-time.Hour)
+		f.ingest(t, call{"u1", u, "a", "completed", at, 60, 0}, call{"u2", u, "b", "failed", at, 0, 0})
+		n := f.numbers(t, u, 7)
+		if n.CallStats.CurrentPeriod.AverageSatisfaction != nil || n.CallStats.AllTime.AverageSatisfaction != nil {
+			t.Fatalf("unrated calls averaged: %+v", n.CallStats)
+		}
+		for _, a := range n.Agents {
+			if a.AverageSatisfaction != nil {
+				t.Fatalf("unrated agent averaged: %+v", a)
+			}
+		}
+		if q := n.QuickStats[3]; q.ID != "average_satisfaction" || q.Value != nil || q.ChangePercent != nil {
+			t.Fatalf("satisfaction card %+v", q)
+		}
+		f.ingest(t, call{"u3", u, "a", "completed", at, 60, 2})
+		n = f.numbers(t, u, 7)
+		if avg := n.CallStats.CurrentPeriod.AverageSatisfaction; avg == nil || *avg != 2 {
+			t.Fatalf("one rating of 2 averages to %v", avg)
+		}
+		if q := n.QuickStats[3]; q.Value == nil || *q.Value != 2 || q.Previous != nil {
+			t.Fatalf("satisfaction card %+v", q)
 		}
 	})
 }
@@ -228,8 +270,8 @@ func TestStatusUpdateCountedOnce(t *testing.T) {
 		f.ingest(t, call{"c1", u, "a", "ringing", at, 0, 0})    // a late status is ignored
 		n := f.numbers(t, u, 7)
 		want := stats.PeriodStats{TotalCalls: 1, CompletedCalls: 1, SuccessRate: 100, TotalMinutes: 1.6,
-			AverageDurationSeconds: 95, AverageSatisfaction: 4, RatedCalls: 1}
-		if n.CallStats.AllTime != want {
+			AverageDurationSeconds: 95, AverageSatisfaction: ptr(4.0), RatedCalls: 1}
+		if !reflect.DeepEqual(n.CallStats.AllTime, want) {
 			t.Fatalf("got %+v\nwant %+v", n.CallStats.AllTime, want)
 		}
 	})
@@ -250,11 +292,11 @@ func TestQuickStatsCompareSameSpanOfLastMonth(t *testing.T) {
 		)
 		n := f.numbers(t, u, 30)
 		total := n.QuickStats[0]
-		if total.ID != "total_calls" || total.Value != 4 || total.Previous != 2 || total.ChangePercent == nil || *total.ChangePercent != 100 {
+		if total.ID != "total_calls" || *total.Value != 4 || *total.Previous != 2 || total.ChangePercent == nil || *total.ChangePercent != 100 {
 			t.Fatalf("total calls card %+v", total)
 		}
 		rate := n.QuickStats[1]
-		if rate.Value != 75 || rate.Previous != 50 || *rate.ChangePercent != 50 {
+		if *rate.Value != 75 || *rate.Previous != 50 || *rate.ChangePercent != 50 {
 			t.Fatalf("success rate card %+v", rate)
 		}
 		if n.CallStats.AllTime.TotalCalls != 7 {
