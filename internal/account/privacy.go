@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -351,21 +350,4 @@ func (e *DataExport) WriteZip(ctx context.Context, w io.Writer) error {
 		}
 	}
 	return zw.Close()
-}
-
-// deadlineWriter gives every write to a streamed answer its own deadline,
-// so a client that stops reading cannot hold the export (and its slot)
-// for longer than that.
-type deadlineWriter struct {
-	w       io.Writer
-	rc      *http.ResponseController
-	timeout time.Duration
-}
-
-func (d deadlineWriter) Write(p []byte) (int, error) {
-	if d.rc != nil {
-		// httptest's recorder has no deadlines; the server's writer has.
-		_ = d.rc.SetWriteDeadline(time.Now().Add(d.timeout))
-	}
-	return d.w.Write(p)
 }

@@ -5,17 +5,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"callboard/internal/audit"
 	"callboard/internal/principal"
 )
-
-// exportWriteTimeout bounds each write of an export: a client that stops
-// reading loses the download rather than holding an export slot.
-const exportWriteTimeout = 20 * time.Second
 
 type deleteAccountInput struct {
 	audit.Client
@@ -70,11 +65,9 @@ func (s *Service) exportData(ctx context.Context, in *dataExportInput) (*huma.St
 		hc.SetHeader("Content-Type", "application/zip")
 		hc.SetHeader("Content-Disposition", `attachment; filename="`+exp.Filename+`"`)
 		hc.SetHeader("Cache-Control", "no-store")
-		w := deadlineWriter{w: hc.BodyWriter(), timeout: exportWriteTimeout}
-		if rw, ok := w.w.(http.ResponseWriter); ok {
-			w.rc = http.NewResponseController(rw)
-		}
-		if err := exp.WriteZip(hc.Context(), w); err != nil {
+		// Each write has httpapi's write deadline: a client that stops
+		// reading loses the download rather than holding an export slot.
+		if err := exp.WriteZip(hc.Context(), hc.BodyWriter()); err != nil {
 			// The answer has started: cut the connection so the client sees
 			// an incomplete download rather than a truncated archive.
 			s.logger.ErrorContext(hc.Context(), "export data", "user_id", userID, "err", err)

@@ -96,9 +96,6 @@ type Config struct {
 	// StreamsPerUser and MaxStreams bound open streams (5 and 1000).
 	StreamsPerUser int
 	MaxStreams     int
-	// WriteTimeout bounds each write to a stream (10 s): a client that
-	// stops reading is cut off instead of holding the stream.
-	WriteTimeout time.Duration
 }
 
 // Service stores, lists and streams notifications.
@@ -126,7 +123,6 @@ func NewService(cfg Config) *Service {
 	def(&cfg.Heartbeat, 15*time.Second)
 	def(&cfg.SessionCheck, 5*time.Second)
 	def(&cfg.PollInterval, 500*time.Millisecond)
-	def(&cfg.WriteTimeout, 10*time.Second)
 	if cfg.StreamsPerUser <= 0 {
 		cfg.StreamsPerUser = 5
 	}
