@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"path"
 	"sync"
 	"time"
 
@@ -271,7 +271,7 @@ func (e *DataExport) WriteZip(ctx context.Context, w io.Writer) error {
 	}
 	avatarFile := ""
 	if avatarKey.Valid {
-		avatarFile = "avatar" + avatarKey.String[strings.LastIndex(avatarKey.String, "."):]
+		avatarFile = "avatar" + path.Ext(avatarKey.String)
 	}
 	zw := zip.NewWriter(w)
 	file := func(name string, write func(io.Writer) error) error {

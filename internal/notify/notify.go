@@ -168,22 +168,23 @@ func (s *Service) wants(ctx context.Context, userID int64, category string) (boo
 	return st.Notifications.Billing, nil
 }
 
-// insertChunk bounds the rows of one INSERT (7 parameters each).
-const insertChunk = 500
+// insertChunk bounds the rows of one INSERT.
+const insertChunk = 1000
 
-// insert stores events inside tx.
+// insert stores events inside tx. The rows go as one JSON parameter: a
+// statement with thousands of numbered parameters costs SQLite's parser
+// time that grows with their square.
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, events []Event) error {
 	now := store.Millis(s.cfg.Now())
+	q := `INSERT INTO notifications (user_id, category, kind, title, body, data, created_at)
+		SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, $2 FROM json_each($1)`
+	if s.db.Dialect == store.Postgres {
+		q = `INSERT INTO notifications (user_id, category, kind, title, body, data, created_at)
+			SELECT (e ->> 0)::bigint, e ->> 1, e ->> 2, e ->> 3, e ->> 4, e ->> 5, $2 FROM jsonb_array_elements($1::jsonb) AS e`
+	}
 	for chunk := range slices.Chunk(events, insertChunk) {
-		var sb strings.Builder
-		sb.WriteString(`INSERT INTO notifications (user_id, category, kind, title, body, data, created_at) VALUES `)
-		args := make([]any, 0, len(chunk)*7)
+		rows := make([][6]any, len(chunk))
 		for i, e := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			n := len(args)
-			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
 			data := e.Data
 			if data == nil {
 				data = map[string]string{}
@@ -192,9 +193,13 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, events []Event) error 
 			if err != nil {
 				return fmt.Errorf("encode notification data: %w", err)
 			}
-			args = append(args, e.UserID, e.Category, e.Kind, truncate(e.Title, 200), truncate(e.Body, 1000), string(raw), now)
+			rows[i] = [6]any{e.UserID, e.Category, e.Kind, truncate(e.Title, 200), truncate(e.Body, 1000), string(raw)}
 		}
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		param, err := json.Marshal(rows)
+		if err != nil {
+			return fmt.Errorf("encode notifications: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, q, string(param), now); err != nil {
 			return fmt.Errorf("insert notifications: %w", err)
 		}
 	}
