@@ -152,7 +152,7 @@ type Overview struct {
 	User                account.User         `json:"user"`
 	Subscription        *SubscriptionSummary `json:"subscription" doc:"Null when this server does not bill."`
 	BillingSummary      *BillingSummary      `json:"billing_summary" doc:"Null when this server does not bill."`
-	UnreadNotifications *int                 `json:"unread_notifications" doc:"Always null until notifications are enabled on this server."`
+	UnreadNotifications *int                 `json:"unread_notifications" doc:"How many of your notifications are unread; null when notifications are not enabled on this server."`
 	RecentCalls         []calls.CallView     `json:"recent_calls" doc:"The latest 5 calls, newest first."`
 	stats.Numbers
 }
