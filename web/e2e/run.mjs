@@ -351,8 +351,9 @@ try {
     await page.getByRole('heading', { name: 'Agents' }).waitFor();
     assert.equal(await page.locator('.uplot').count(), 0, 'the hidden trend is not drawn');
     const headings = await page.locator('main h2').allTextContents();
-    // Default order: stats, trend, recent calls, subscription, billing, …, quick stats, agents; agents moved up one.
-    assert.deepEqual(headings, ['Call statistics', 'Recent calls', 'Subscription', 'Billing', 'Agents', 'Quick stats']);
+    // Default order: stats, trend, recent calls, subscription, billing, quick stats, agents, notifications;
+    // agents moved up one.
+    assert.deepEqual(headings, ['Call statistics', 'Recent calls', 'Subscription', 'Billing', 'Agents', 'Quick stats', 'Notifications']);
     await page.getByText('All time').waitFor(); // the detailed layout's extra cards
     await page.goto(url('/settings'));
     await page.getByLabel('Default').check();
