@@ -477,9 +477,7 @@ func (s *Service) update(ctx context.Context, userID int64, fn func(sub *subscri
 // restarts today); pending changes are dropped. Errors: NotFound for an
 // unknown user or plan; Invalid at plan for another currency.
 func (s *Service) SetPlan(ctx context.Context, userID int64, code string) (CurrentSubscription, error) {
-	var target Plan
-	err := error(nil)
-	target, err = s.planByCode(ctx, s.db.Read(), code)
+	target, err := s.planByCode(ctx, s.db.Read(), code)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CurrentSubscription{}, apperr.NotFound("plan " + code)
 	}
