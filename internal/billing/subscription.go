@@ -164,11 +164,11 @@ func actions(sub *subscription, opts []PlanOption) SubscriptionActions {
 // subscription starts on the free plan. Errors: Invalid for the paging;
 // NotFound when the user is gone.
 func (s *Service) Subscription(ctx context.Context, userID int64, historyLimit int, historyBefore int64) (SubscriptionPage, error) {
-	history, err := s.Invoices(ctx, userID, historyLimit, historyBefore)
+	sub, err := s.ensure(ctx, userID) // first: it may close an ended period and issue its invoice
 	if err != nil {
 		return SubscriptionPage{}, err
 	}
-	sub, err := s.ensure(ctx, userID)
+	history, err := s.Invoices(ctx, userID, historyLimit, historyBefore)
 	if err != nil {
 		return SubscriptionPage{}, err
 	}
