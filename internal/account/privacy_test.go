@@ -3,6 +3,7 @@ package account_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
@@ -16,6 +17,9 @@ import (
 
 	"callboard/internal/account"
 	"callboard/internal/apitest"
+	"callboard/internal/app"
+	"callboard/internal/apperr"
+	"callboard/internal/audit"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
 )
@@ -354,6 +358,36 @@ func TestExportData(t *testing.T) {
 		}
 		if res := do(t, s, "", "/api/dashboard/user/export-data/"); res.Status != 401 {
 			t.Fatalf("export without a token: %d", res.Status)
+		}
+	})
+}
+
+// TestExportAdmission: exports at once are bounded over all users, and a
+// user's second export waits for the interval.
+func TestExportAdmission(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db, func(c *app.Config) { c.Account.MaxConcurrentExports = 1 })
+		me, other := s.SignUp(t), s.SignUp(t)
+		ctx := context.Background()
+		held, err := s.Account.Export(ctx, me.UserID, audit.Client{IP: "192.0.2.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		limited := func(err error) bool {
+			e, ok := apperr.As(err)
+			return ok && e.Kind == apperr.KindRateLimited
+		}
+		if _, err := s.Account.Export(ctx, other.UserID, audit.Client{}); !limited(err) {
+			t.Fatalf("a second export at once over the cap: %v", err)
+		}
+		held.Close()
+		second, err := s.Account.Export(ctx, other.UserID, audit.Client{})
+		if err != nil {
+			t.Fatalf("after the first finished: %v", err)
+		}
+		second.Close()
+		if _, err := s.Account.Export(ctx, me.UserID, audit.Client{}); !limited(err) {
+			t.Fatalf("the same user again within the interval: %v", err)
 		}
 	})
 }

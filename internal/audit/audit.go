@@ -38,7 +38,6 @@ const (
 	ActionPasswordFailed  = "password.change_failed"
 	ActionPasswordReset   = "password.reset"
 	ActionProfileUpdated  = "profile.updated"
-	ActionEmailChanged    = "email.changed"
 	ActionDataExported    = "data.exported"
 	ActionAccountDeleted  = "account.deleted"
 )

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -313,6 +314,11 @@ func TestNotificationStream(t *testing.T) {
 			t.Fatalf("no ticket: %d", res.StatusCode)
 		}
 		stale := ticket(t, s, me.Access)
+		sum := sha256.Sum256([]byte(stale))
+		var stored int
+		if err := db.Read().QueryRow(`SELECT count(*) FROM notification_stream_tickets WHERE ticket_hash = $1`, sum[:]).Scan(&stored); err != nil || stored != 1 {
+			t.Fatalf("the ticket is stored by its SHA-256: %d %v", stored, err)
+		}
 		s.Clock.Advance(31 * time.Second)
 		if res, _ := openStream(t, srv, stale, ""); res.StatusCode != 401 {
 			t.Fatalf("expired ticket: %d", res.StatusCode)
