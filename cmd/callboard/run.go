@@ -142,7 +142,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func seedDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
-	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls, Billing: a.Billing})
+	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls, Billing: a.Billing, Notify: a.Notify})
 	if err != nil {
 		return err
 	}

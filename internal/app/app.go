@@ -13,6 +13,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -27,12 +28,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"callboard/internal/account"
+	"callboard/internal/audit"
 	"callboard/internal/auth"
 	"callboard/internal/billing"
 	"callboard/internal/blob"
 	"callboard/internal/calls"
 	"callboard/internal/dashboard"
 	"callboard/internal/httpapi"
+	"callboard/internal/notify"
 	"callboard/internal/stats"
 	"callboard/internal/store"
 	"callboard/web"
@@ -52,6 +55,8 @@ type Config struct {
 	Account account.Config // limits; a test's own TimezoneChanges
 	Calls   calls.Config   // the platform key; a test's own Observer, Publisher, Zones, Consent
 	Billing billing.Config // currency, tick; a test's own Publisher
+	Audit   audit.Config   // retention
+	Notify  notify.Config  // stream bounds and timings
 }
 
 // App is every capability, wired.
@@ -64,6 +69,8 @@ type App struct {
 	Stats     *stats.Service
 	Billing   *billing.Service
 	Dashboard *dashboard.Service
+	Audit     *audit.Log
+	Notify    *notify.Service
 
 	// capabilities is the one list: each has routes (httpapi.Capability),
 	// background work (Runner), or both.
@@ -90,21 +97,80 @@ func New(cfg Config) (*App, error) {
 	}
 	a := &App{DB: cfg.DB, Logger: cfg.Logger}
 
+	auditCfg := cfg.Audit
+	auditCfg.DB, auditCfg.Now, auditCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
+	a.Audit = audit.NewLog(auditCfg)
+
 	a.Stats = stats.NewService(stats.Config{DB: cfg.DB, Now: cfg.Now, Logger: cfg.Logger})
+	// Account, auth, notify and calls need each other (account's deletion
+	// and export reach the others; they read the profile and settings):
+	// account is built first and reaches the later ones through adapters
+	// that look them up when called, after New returned.
 	accountCfg := cfg.Account
 	accountCfg.DB, accountCfg.Blobs, accountCfg.Now, accountCfg.Logger = cfg.DB, cfg.Blobs, cfg.Now, cfg.Logger
 	if accountCfg.TimezoneChanges == nil {
 		accountCfg.TimezoneChanges = a.Stats // rollups are kept per user-local day: a new timezone means a rebuild
+	}
+	accountCfg.Audit = a.Audit
+	accountCfg.Credentials = credentialsFunc(func(ctx context.Context, userID int64, location, password string) error {
+		return a.Auth.CheckPassword(ctx, userID, location, password)
+	})
+	// Every capability's share of an account deletion, in one transaction.
+	accountCfg.Erasers = append(accountCfg.Erasers,
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Auth.ErasePersonalData(ctx, tx, userID)
+		}),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Calls.ErasePersonalData(ctx, tx, userID)
+		}),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Notify.ErasePersonalData(ctx, tx, userID)
+		}),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Billing.ErasePersonalData(ctx, tx, userID) // invoices stay, anonymised
+		}),
+		a.Audit,
+	)
+	accountCfg.Export = account.ExportSources{
+		Sessions: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Auth.ExportSessions(ctx, userID, w)
+		}),
+		Notifications: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Notify.ExportNotifications(ctx, userID, w)
+		}),
+		Calls: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Calls.ExportCallsCSV(ctx, userID, w)
+		}),
+		Audit: a.Audit,
+		Invoices: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Billing.ExportInvoices(ctx, userID, w)
+		}),
 	}
 	a.Account = account.NewService(accountCfg)
 
 	authCfg := cfg.Auth
 	authCfg.DB, authCfg.Now, authCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
 	authCfg.Profiles = a.Account // sign-in answers show the profile
+	authCfg.Audit = a.Audit      // failed password changes are limited per account
+	if authCfg.Events == nil {
+		authCfg.Events = securityEventsFunc(func(ctx context.Context, e auth.SecurityEvent) {
+			err := a.Notify.Publish(ctx, notify.Event{UserID: e.UserID, Category: notify.CategorySecurity,
+				Kind: e.Kind, Title: e.Title, Body: e.Body, Data: e.Data})
+			if err != nil {
+				a.Logger.ErrorContext(ctx, "security notification", "user_id", e.UserID, "kind", e.Kind, "err", err)
+			}
+		})
+	}
 	var err error
 	if a.Auth, err = auth.NewService(authCfg); err != nil {
 		return nil, err
 	}
+
+	notifyCfg := cfg.Notify
+	notifyCfg.DB, notifyCfg.Now, notifyCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
+	notifyCfg.Settings = a.Account // a disabled category creates no notification
+	notifyCfg.Sessions = a.Auth    // a stream ends with its session
+	a.Notify = notify.NewService(notifyCfg)
 
 	billingCfg := cfg.Billing
 	billingCfg.DB, billingCfg.Now, billingCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
@@ -122,6 +188,9 @@ func New(cfg Config) (*App, error) {
 	billingCfg.Platform = billing.PlatformGateFunc(func(api huma.API) func(huma.Context, func(huma.Context)) {
 		return a.Calls.PlatformAuth(api) // the platform marks invoices paid with its key
 	})
+	if billingCfg.Publisher == nil {
+		billingCfg.Publisher = billingEventsFunc(a.billingEvent) // the audit log and the user's notifications
+	}
 	a.Billing = billing.NewService(billingCfg)
 
 	callsCfg := cfg.Calls
@@ -138,19 +207,20 @@ func New(cfg Config) (*App, error) {
 		callsCfg.Observer = calls.Observers{a.Stats, a.Billing}
 	}
 	if callsCfg.Publisher == nil {
-		callsCfg.Publisher = a.Billing // usage alerts go out once the batch is committed
+		// After the batch commits: usage alerts, and finished and missed
+		// calls as notifications.
+		callsCfg.Publisher = calls.Publishers{a.Billing, a.Notify}
 	}
 	a.Calls = calls.NewService(callsCfg)
 
 	a.Dashboard = dashboard.NewService(dashboard.Config{
 		Profiles: a.Account, Zones: a.Account, Numbers: a.Stats, Recent: a.Calls,
-		Subscriptions: a.Billing, Billing: a.Billing,
-		// Notifications: a null card until that capability exists.
+		Subscriptions: a.Billing, Billing: a.Billing, Notifications: a.Notify,
 	})
 
 	// The one list. Routes are mounted in this order; auth comes first, its
 	// middleware authenticates the operations of all.
-	a.capabilities = []any{a.Auth, a.Account, a.Calls, a.Stats, a.Billing, a.Dashboard}
+	a.capabilities = []any{a.Auth, a.Account, a.Calls, a.Stats, a.Billing, a.Dashboard, a.Notify, a.Audit}
 	for _, c := range a.capabilities {
 		_, routes := c.(httpapi.Capability)
 		_, runs := c.(Runner)
@@ -244,5 +314,58 @@ func (a *App) Close() {
 	}
 	if a.closeDB {
 		a.DB.Close()
+	}
+}
+
+// Adapters: a function as the interface a capability declares, for
+// collaborators built after it (see New).
+type (
+	credentialsFunc    func(ctx context.Context, userID int64, location, password string) error
+	eraserFunc         func(ctx context.Context, tx *sql.Tx, userID int64) error
+	exporterFunc       func(ctx context.Context, userID int64, w io.Writer) error
+	securityEventsFunc func(ctx context.Context, e auth.SecurityEvent)
+	billingEventsFunc  func(ctx context.Context, e billing.Event)
+)
+
+func (f credentialsFunc) CheckPassword(ctx context.Context, userID int64, location, password string) error {
+	return f(ctx, userID, location, password)
+}
+
+func (f eraserFunc) ErasePersonalData(ctx context.Context, tx *sql.Tx, userID int64) error {
+	return f(ctx, tx, userID)
+}
+
+func (f exporterFunc) ExportSessions(ctx context.Context, userID int64, w io.Writer) error {
+	return f(ctx, userID, w)
+}
+
+func (f exporterFunc) ExportNotifications(ctx context.Context, userID int64, w io.Writer) error {
+	return f(ctx, userID, w)
+}
+
+func (f exporterFunc) ExportCallsCSV(ctx context.Context, userID int64, w io.Writer) error {
+	return f(ctx, userID, w)
+}
+
+func (f securityEventsFunc) SecurityEvent(ctx context.Context, e auth.SecurityEvent) { f(ctx, e) }
+
+func (f billingEventsFunc) BillingEvent(ctx context.Context, e billing.Event) { f(ctx, e) }
+
+func (f exporterFunc) ExportInvoices(ctx context.Context, userID int64, w io.Writer) error {
+	return f(ctx, userID, w)
+}
+
+// billingEvent records a committed billing change in the audit log and
+// raises it as a billing notification (which the user's settings may turn
+// off; the audit entry is kept regardless).
+func (a *App) billingEvent(ctx context.Context, e billing.Event) {
+	entry := audit.Entry{UserID: e.UserID, Action: "billing." + e.Kind, Details: e.Data}
+	if err := a.Audit.Record(ctx, entry); err != nil {
+		a.Logger.ErrorContext(ctx, "billing audit", "user_id", e.UserID, "kind", e.Kind, "err", err)
+	}
+	err := a.Notify.Publish(ctx, notify.Event{UserID: e.UserID, Category: notify.CategoryBilling,
+		Kind: e.Kind, Title: e.Title, Body: e.Body, Data: e.Data})
+	if err != nil {
+		a.Logger.ErrorContext(ctx, "billing notification", "user_id", e.UserID, "kind", e.Kind, "err", err)
 	}
 }

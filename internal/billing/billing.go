@@ -327,9 +327,18 @@ func (s *Service) insertDefaultTx(ctx context.Context, tx querier, userID int64,
 }
 
 // ensure returns userID's subscription, starting it on the default plan
-// when there is none. Errors: NotFound when the user does not exist.
+// when there is none, and closing its period first when it has ended and
+// Run has not got to it yet (so no answer shows a period that is over, and
+// no change is prorated against one). Errors: NotFound when the user does
+// not exist.
 func (s *Service) ensure(ctx context.Context, userID int64) (*subscription, error) {
 	sub, err := s.loadSubscription(ctx, s.db.Read(), userID, false)
+	if err == nil && !sub.PeriodEnd.After(s.now()) {
+		if _, err := s.rollOverUser(ctx, userID); err != nil {
+			return nil, err
+		}
+		return s.loadSubscription(ctx, s.db.Read(), userID, false)
+	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return sub, err
 	}

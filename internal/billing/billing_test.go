@@ -653,3 +653,21 @@ func TestOverviewCards(t *testing.T) {
 		}
 	})
 }
+
+// A period that ended before Run got to it is closed on the next read, so
+// the page never shows a period that is over.
+func TestReadClosesAnEndedPeriod(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s, _ := newServer(t, db, date(2026, 3, 1).Add(9*time.Hour))
+		me := onPlan(t, s, "pro")
+		setClock(s, date(2026, 4, 3))
+		p := subscription(t, s, me.UserID)
+		if !p.Current.CurrentPeriodStart.Equal(date(2026, 4, 1)) || len(p.BillingHistory.Invoices) != 1 || p.BillingHistory.Invoices[0].Total.Amount != 4900 {
+			t.Fatalf("after the period ended: %+v, %d invoices", p.Current, len(p.BillingHistory.Invoices))
+		}
+		tick(t, s) // and Run later finds nothing left to do
+		if n := len(invoices(t, s, me.UserID)); n != 1 {
+			t.Fatalf("%d invoices", n)
+		}
+	})
+}

@@ -31,7 +31,7 @@ type CurrentSubscription struct {
 	Status             string           `json:"status" enum:"trialing,active,past_due,canceled"`
 	CurrentPeriodStart time.Time        `json:"current_period_start"`
 	CurrentPeriodEnd   time.Time        `json:"current_period_end"`
-	RemainingDays      int              `json:"remaining_days" doc:"Whole days until the period ends, rounded up."`
+	RemainingDays      int              `json:"remaining_days" doc:"Days until the period ends; a day begun counts as a whole one."`
 	CancelAtPeriodEnd  bool             `json:"cancel_at_period_end"`
 	CanceledAt         *time.Time       `json:"canceled_at" doc:"When cancellation was asked for; null when not canceling."`
 	ScheduledChange    *ScheduledChange `json:"scheduled_change" doc:"A downgrade waiting for the period's end; null when none."`
@@ -47,7 +47,7 @@ type PlanOption struct {
 type PeriodUsage struct {
 	PeriodStart          time.Time `json:"period_start"`
 	PeriodEnd            time.Time `json:"period_end"`
-	MinutesUsed          int64     `json:"minutes_used" doc:"Finished calls' seconds this period, in whole minutes rounded up."`
+	MinutesUsed          int64     `json:"minutes_used" doc:"Finished calls' seconds this period in whole minutes; a minute begun counts as a whole one."`
 	IncludedMinutes      int64     `json:"included_minutes"`
 	OverageMinutes       int64     `json:"overage_minutes"`
 	OverageCost          Amount    `json:"overage_cost" doc:"What the overage so far will add to the next invoice."`
@@ -164,11 +164,11 @@ func actions(sub *subscription, opts []PlanOption) SubscriptionActions {
 // subscription starts on the free plan. Errors: Invalid for the paging;
 // NotFound when the user is gone.
 func (s *Service) Subscription(ctx context.Context, userID int64, historyLimit int, historyBefore int64) (SubscriptionPage, error) {
-	history, err := s.Invoices(ctx, userID, historyLimit, historyBefore)
+	sub, err := s.ensure(ctx, userID) // first: it may close an ended period and issue its invoice
 	if err != nil {
 		return SubscriptionPage{}, err
 	}
-	sub, err := s.ensure(ctx, userID)
+	history, err := s.Invoices(ctx, userID, historyLimit, historyBefore)
 	if err != nil {
 		return SubscriptionPage{}, err
 	}
@@ -477,9 +477,7 @@ func (s *Service) update(ctx context.Context, userID int64, fn func(sub *subscri
 // restarts today); pending changes are dropped. Errors: NotFound for an
 // unknown user or plan; Invalid at plan for another currency.
 func (s *Service) SetPlan(ctx context.Context, userID int64, code string) (CurrentSubscription, error) {
-	var target Plan
-	err := error(nil)
-	target, err = s.planByCode(ctx, s.db.Read(), code)
+	target, err := s.planByCode(ctx, s.db.Read(), code)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CurrentSubscription{}, apperr.NotFound("plan " + code)
 	}

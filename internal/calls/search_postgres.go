@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,4 +58,13 @@ func (postgresSearchBatch) flush(context.Context, *batch) error { return nil }
 // searchText is what PostgreSQL's search vector is made from.
 func searchText(c *Call) string {
 	return numberTerms(c.FromNumber, c.ToNumber) + "\n" + c.Summary + "\n" + c.Transcript
+}
+
+func (postgresSearch) dropNumbers(ctx context.Context, tx *sql.Tx, userID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE calls SET search_vector = to_tsvector('simple', summary || E'\n' || transcript)
+		WHERE user_id = $1`, userID)
+	if err != nil {
+		return fmt.Errorf("drop call numbers from the index: %w", err)
+	}
+	return nil
 }

@@ -128,7 +128,7 @@ type SubscriptionSummary struct {
 	Plan              string    `json:"plan" doc:"The plan's name."`
 	PlanCode          string    `json:"plan_code"`
 	Status            string    `json:"status" enum:"trialing,active,past_due,canceled"`
-	RemainingDays     int       `json:"remaining_days" doc:"Whole days left in the period, rounded up."`
+	RemainingDays     int       `json:"remaining_days" doc:"Days left in the period; a day begun counts as a whole one."`
 	CurrentPeriodEnd  time.Time `json:"current_period_end"`
 	CancelAtPeriodEnd bool      `json:"cancel_at_period_end"`
 }
@@ -152,7 +152,7 @@ type Overview struct {
 	User                account.User         `json:"user"`
 	Subscription        *SubscriptionSummary `json:"subscription" doc:"Null when this server does not bill."`
 	BillingSummary      *BillingSummary      `json:"billing_summary" doc:"Null when this server does not bill."`
-	UnreadNotifications *int                 `json:"unread_notifications" doc:"Always null until notifications are enabled on this server."`
+	UnreadNotifications *int                 `json:"unread_notifications" doc:"How many of your notifications are unread; null when notifications are not enabled on this server."`
 	RecentCalls         []calls.CallView     `json:"recent_calls" doc:"The latest 5 calls, newest first."`
 	stats.Numbers
 }

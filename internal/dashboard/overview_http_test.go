@@ -54,8 +54,9 @@ func TestOverviewHTTP(t *testing.T) {
 		}
 		res.Decode(t, &o)
 		// A new user is on the free plan (billing starts it on first read);
-		// notifications are not wired yet.
-		if o.User.Email != me.Email || o.Subscription == nil || o.Subscription.Plan != "Free" || o.UnreadNotifications != nil {
+		// both finished calls raised a notification (notify), still unread.
+		if o.User.Email != me.Email || o.Subscription == nil || o.Subscription.Plan != "Free" ||
+			o.UnreadNotifications == nil || *o.UnreadNotifications != 2 {
 			t.Fatalf("overview head: %s", res.Body)
 		}
 		if c := o.CallStats.CurrentPeriod; c.TotalCalls != 2 || c.MissedCalls != 1 || c.SuccessRate != 50 {

@@ -12,6 +12,7 @@ import (
 	"callboard/internal/auth"
 	"callboard/internal/billing"
 	"callboard/internal/calls"
+	"callboard/internal/notify"
 )
 
 // Email is the demo account's sign-in.
@@ -23,6 +24,7 @@ type Services struct {
 	Account *account.Service
 	Calls   *calls.Service
 	Billing *billing.Service // optional: the demo's Pro subscription and invoices
+	Notify  *notify.Service  // optional: without it the demo has no notifications
 	Now     func() time.Time
 }
 
@@ -107,10 +109,12 @@ func fill(ctx context.Context, s Services, userID int64) error {
 	if err := flush(); err != nil {
 		return err
 	}
-	if s.Billing == nil {
-		return nil
+	if s.Billing != nil {
+		if err := seedBilling(ctx, s.Billing, userID, now, finished); err != nil {
+			return err
+		}
 	}
-	return seedBilling(ctx, s.Billing, userID, now, finished)
+	return fillNotifications(ctx, s, userID)
 }
 
 // usedCall is a finished demo call: when it started and how long it took.
@@ -178,6 +182,53 @@ func seedBilling(ctx context.Context, b *billing.Service, userID int64, now time
 	}
 	if err := b.SeedDemo(ctx, userID, demoPlan, start, demoPaidPeriods, used); err != nil {
 		return fmt.Errorf("demo subscription: %w", err)
+	}
+	return nil
+}
+
+// demoUnread is how many of the demo's notifications stay unread.
+const demoUnread = 6
+
+// fillNotifications leaves the demo with a mix of read and unread
+// notifications: ingest raised one per finished call; all but the newest
+// few are marked read, and a welcome and a sign-in notice are added unread.
+func fillNotifications(ctx context.Context, s Services, userID int64) error {
+	if s.Notify == nil {
+		return nil
+	}
+	newest, err := s.Notify.List(ctx, userID, true, 0, demoUnread-2)
+	if err != nil {
+		return fmt.Errorf("demo notifications: %w", err)
+	}
+	if len(newest.Results) > 0 {
+		before := newest.Results[len(newest.Results)-1].ID
+		for {
+			page, err := s.Notify.List(ctx, userID, true, before, 100)
+			if err != nil {
+				return fmt.Errorf("demo notifications: %w", err)
+			}
+			if len(page.Results) == 0 {
+				break
+			}
+			ids := make([]int64, len(page.Results))
+			for i, n := range page.Results {
+				ids[i] = n.ID
+			}
+			if _, err := s.Notify.MarkRead(ctx, userID, ids, false); err != nil {
+				return fmt.Errorf("demo notifications: %w", err)
+			}
+		}
+	}
+	for _, e := range []notify.Event{
+		{UserID: userID, Category: notify.CategorySystem, Kind: "welcome", Title: "Welcome to Callboard",
+			Body: "Your agents' calls, statistics and invoices are all here. Settings lets you choose which notifications you get."},
+		{UserID: userID, Category: notify.CategorySecurity, Kind: "signin.new", Title: "New sign-in",
+			Body: "Your account was signed in on Chrome on Android from 39.32.0.1. If this was not you, change your password.",
+			Data: map[string]string{"ip": "39.32.0.1"}},
+	} {
+		if err := s.Notify.Publish(ctx, e); err != nil {
+			return fmt.Errorf("demo notifications: %w", err)
+		}
 	}
 	return nil
 }

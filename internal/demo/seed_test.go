@@ -13,7 +13,7 @@ import (
 func TestSeed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := apitest.New(t, db)
-		services := demo.Services{Auth: s.Auth, Account: s.Account, Calls: s.Calls, Billing: s.Billing, Now: s.Clock.Now}
+		services := demo.Services{Auth: s.Auth, Account: s.Account, Calls: s.Calls, Billing: s.Billing, Notify: s.Notify, Now: s.Clock.Now}
 		first, err := demo.Seed(context.Background(), services)
 		if err != nil {
 			t.Fatal(err)
@@ -65,6 +65,27 @@ func TestSeed(t *testing.T) {
 		}
 		if sub.Current.Plan.Code != "pro" || sub.Current.Status != "active" || paid < 2 || sub.Usage.PercentUsed < 60 || sub.Usage.PercentUsed > 100 {
 			t.Fatalf("demo subscription: %+v", sub)
+		}
+
+		// A mix of read and unread notifications, the overview counting the unread.
+		var page struct {
+			UnreadCount int `json:"unread_count"`
+			Results     []struct {
+				Category string
+				Read     bool
+			}
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/notifications/?page_size=100", Token: res.JSON(t)["access"].(string)}).Decode(t, &page)
+		read, categories := 0, map[string]bool{}
+		for _, n := range page.Results {
+			if n.Read {
+				read++
+			}
+			categories[n.Category] = true
+		}
+		// Six from the seed, and the sign-in of this test.
+		if page.UnreadCount != 7 || read == 0 || !categories["calls"] || !categories["security"] || !categories["system"] {
+			t.Fatalf("demo notifications: %d unread, %d of %d listed read, categories %v", page.UnreadCount, read, len(page.Results), categories)
 		}
 
 		again, err := demo.Seed(context.Background(), services)

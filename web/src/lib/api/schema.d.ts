@@ -179,6 +179,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dashboard/user/change-password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your password
+         * @description Needs the current password; the new one follows the registration policy. Every other signed-in device is signed out at once; this one stays signed in. After 5 wrong current passwords in 15 minutes, answers 429.
+         */
+        post: operations["change-password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/delete-account/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete your account
+         * @description Needs your password and `confirm: "DELETE"`; otherwise 422 and nothing changes. Then every device is signed out, sign-in becomes impossible, and your name, email, phone, avatar and the numbers of your calls are erased; invoices are kept, anonymised, for accounting. The email can be registered again.
+         */
+        post: operations["delete-account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/export-data/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download everything stored about you
+         * @description A ZIP archive, streamed as it is made: profile.json, settings.json, preferences.json, sessions.json, notifications.json, calls.csv, invoices.json, audit.json, your avatar and a README.txt saying what each holds. One export every 5 minutes (429 with Retry-After otherwise).
+         */
+        get: operations["export-data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/notifications/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your notifications
+         * @description Newest first, with the number still unread. `?unread=true` lists only unread ones.
+         */
+        get: operations["notifications-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/notifications/mark-read/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark notifications read
+         * @description `{"ids": [1, 2]}` or `{"all": true}`. Ids of notifications that are not yours are ignored.
+         */
+        post: operations["notifications-mark-read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/notifications/stream-ticket/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket to open the live stream
+         * @description A browser's EventSource cannot send an Authorization header, and a long-lived token in a URL ends up in logs. This answers a random ticket, valid once for 30 seconds, bound to your session; pass it as `?ticket=` to the stream.
+         */
+        post: operations["notifications-stream-ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/notifications/stream/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live notifications (Server-Sent Events)
+         * @description Opened with a ticket (no Authorization header). Each new notification is an event `notification` with its id and the notification as JSON; a comment every 15 seconds keeps the connection open. Resume with Last-Event-ID (or `?last_event_id=`); without it the stream starts with notifications newer than now. The stream ends (after an event `session-ended`) when your session is signed out. At most 5 streams per user.
+         */
+        get: operations["notifications-stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dashboard/user/preferences/": {
         parameters: {
             query?: never;
@@ -219,6 +359,66 @@ export interface paths {
          * @description A JSON Merge Patch (RFC 7396): send only the fields to change; `null` removes the phone number (names cannot be removed). Unknown fields and invalid values are refused (422, naming each field) and then nothing changes. `application/merge-patch+json` and `application/json` are both accepted. The email is changed elsewhere and is refused here.
          */
         patch: operations["profile-update"];
+        trace?: never;
+    };
+    "/api/dashboard/user/security-log/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your security log
+         * @description Sign-ins and failed attempts, password changes, signed-out devices, profile changes, exports: newest first. Entries are kept for a year.
+         */
+        get: operations["security-log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/sessions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your signed-in devices
+         * @description Live sessions, most recently used first; `current` marks the one making this request.
+         */
+        get: operations["sessions-list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/sessions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Sign a device out
+         * @description Its access and refresh tokens stop working at once. 404 when the session is not yours or already ended.
+         */
+        delete: operations["sessions-revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/dashboard/user/settings/": {
@@ -619,6 +819,11 @@ export interface components {
             /** @description Code of the plan to move to, like pro. */
             plan: string;
         };
+        ChangePasswordInputBody: {
+            current_password: string;
+            /** @description 8–128 characters, hard to guess, not containing your name or email. */
+            new_password: string;
+        };
         ChangePreview: {
             /** @enum {string} */
             comparison: "current" | "upgrade" | "downgrade";
@@ -665,13 +870,18 @@ export interface components {
             plan: components["schemas"]["Plan"];
             /**
              * Format: int64
-             * @description Whole days until the period ends, rounded up.
+             * @description Days until the period ends; a day begun counts as a whole one.
              */
             remaining_days: number;
             /** @description A downgrade waiting for the period's end; null when none. */
             scheduled_change: components["schemas"]["ScheduledChange"];
             /** @enum {string} */
             status: "trialing" | "active" | "past_due" | "canceled";
+        };
+        DeleteAccountInputBody: {
+            /** @description Exactly "DELETE". */
+            confirm: string;
+            password: string;
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -713,6 +923,20 @@ export interface components {
              * @example https://example.com/errors/example
              */
             type: string;
+        };
+        Event: {
+            /** @description What happened, such as login.succeeded, login.failed, password.changed, session.revoked, profile.updated, data.exported. */
+            action: string;
+            /** Format: date-time */
+            at: string;
+            details: {
+                [key: string]: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** @description The client address. */
+            ip: string;
+            user_agent: string;
         };
         FieldProblem: {
             /** @description Like body.calls[3].status. */
@@ -883,6 +1107,23 @@ export interface components {
             /** @description ISO 4217 code, like USD or PKR. */
             currency: string;
         };
+        Notification: {
+            body: string;
+            /** @enum {string} */
+            category: "calls" | "billing" | "security" | "system";
+            /** Format: date-time */
+            created_at: string;
+            /** @description Ids and values for links, such as call_id. */
+            data: {
+                [key: string]: string;
+            };
+            /** Format: int64 */
+            id: number;
+            /** @description What happened: call.finished, call.missed, password.changed, signin.new, invoice.issued, plan.changed, … */
+            kind: string;
+            read: boolean;
+            title: string;
+        };
         NotificationSettings: {
             /** @description Invoices, payment problems and plan changes. */
             billing: boolean;
@@ -902,6 +1143,28 @@ export interface components {
             marketing?: boolean | null;
             sms?: boolean | null;
         };
+        NotificationsMarkReadInputBody: {
+            /** @description Mark every notification read. */
+            all?: boolean;
+            /** @description Notifications to mark read; ids that are not yours are ignored. */
+            ids?: number[] | null;
+        };
+        NotificationsMarkReadOutputBody: {
+            /**
+             * Format: int64
+             * @description How many changed from unread to read.
+             */
+            marked: number;
+            /** Format: int64 */
+            unread_count: number;
+        };
+        NotificationsOutputBody: {
+            /** @description The next (older) page, or null. */
+            next: string | null;
+            results: components["schemas"]["Notification"][] | null;
+            /** Format: int64 */
+            unread_count: number;
+        };
         Overview: {
             /** @description Per-agent breakdown of the current period, busiest first. */
             agents: components["schemas"]["AgentStats"][] | null;
@@ -919,7 +1182,7 @@ export interface components {
             trend: components["schemas"]["TrendPoint"][] | null;
             /**
              * Format: int64
-             * @description Always null until notifications are enabled on this server.
+             * @description How many of your notifications are unread; null when notifications are not enabled on this server.
              */
             unread_notifications: number | null;
             user: components["schemas"]["User"];
@@ -984,7 +1247,7 @@ export interface components {
             included_minutes: number;
             /**
              * Format: int64
-             * @description Finished calls' seconds this period, in whole minutes rounded up.
+             * @description Finished calls' seconds this period in whole minutes; a minute begun counts as a whole one.
              */
             minutes_used: number;
             /** @description What the overage so far will add to the next invoice. */
@@ -1192,12 +1455,40 @@ export interface components {
             effective_at: string;
             plan: components["schemas"]["Plan"];
         };
+        SecurityLogOutputBody: {
+            /** @description The next (older) page, or null. */
+            next: string | null;
+            results: components["schemas"]["Event"][] | null;
+        };
         SessionOutputBody: {
             /** @description Access token (JWT): send as 'Authorization: Bearer …'. Valid for 15 minutes. */
             access: string;
             /** @description Refresh token: opaque, single use; exchange at /api/auth/refresh/ for a new pair. */
             refresh: string;
             user: components["schemas"]["User"];
+        };
+        SessionView: {
+            browser: string;
+            /**
+             * Format: date-time
+             * @description When this device signed in.
+             */
+            created_at: string;
+            /** @description The session making this request. */
+            current: boolean;
+            /** @description Browser and system read from the user agent, such as "Chrome on Android". */
+            device: string;
+            /** Format: int64 */
+            id: number;
+            ip: string;
+            /** Format: date-time */
+            last_used_at: string;
+            mobile: boolean;
+            os: string;
+            user_agent: string;
+        };
+        SessionsOutputBody: {
+            results: components["schemas"]["SessionView"][] | null;
         };
         Settings: {
             calls: components["schemas"]["CallSettings"];
@@ -1235,11 +1526,17 @@ export interface components {
             plan_code: string;
             /**
              * Format: int64
-             * @description Whole days left in the period, rounded up.
+             * @description Days left in the period; a day begun counts as a whole one.
              */
             remaining_days: number;
             /** @enum {string} */
             status: "trialing" | "active" | "past_due" | "canceled";
+        };
+        Ticket: {
+            /** Format: date-time */
+            expires_at: string;
+            /** @description Pass as ?ticket= to the stream. Single use. */
+            ticket: string;
         };
         Tokens: {
             /** @description Access token (JWT): send as 'Authorization: Bearer …'. Valid for 15 minutes. */
@@ -1854,6 +2151,386 @@ export interface operations {
             };
         };
     };
+    "change-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordInputBody"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccountInputBody"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "export-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ZIP archive */
+            200: {
+                headers: {
+                    /** @description attachment; filename="callboard-export-YYYYMMDD.zip" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "notifications-list": {
+        parameters: {
+            query?: {
+                /** @description Only unread notifications. */
+                unread?: boolean;
+                /** @description From a previous page's next link. */
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "notifications-mark-read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationsMarkReadInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationsMarkReadOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "notifications-stream-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "notifications-stream": {
+        parameters: {
+            query: {
+                /** @description From POST …/notifications/stream-ticket/: single use, valid for 30 seconds. */
+                ticket: string;
+                /** @description The same as Last-Event-ID, for a new EventSource (which cannot set headers). */
+                last_event_id?: string;
+            };
+            header?: {
+                /** @description Resume after this notification (EventSource sends it when it reconnects). */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "preferences-get": {
         parameters: {
             query?: never;
@@ -2007,6 +2684,152 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "security-log": {
+        parameters: {
+            query?: {
+                /** @description From a previous page's next link. */
+                cursor?: string;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecurityLogOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "sessions-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "sessions-revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
