@@ -1,13 +1,31 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import tailwindcss from '@tailwindcss/vite';
+import type { Plugin } from 'vite';
+
+// Preloads the Latin font (every page shows Latin text) so text does not
+// reflow when it arrives; the Urdu font loads only where Urdu is shown.
+function preloadLatinFont(): Plugin {
+  return {
+    name: 'callboard-preload-latin-font',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const font = Object.keys(ctx.bundle ?? {}).find((f) => /inter-latin-wght-normal-.*\.woff2$/.test(f));
+        if (!font) return [];
+        return [{ tag: 'link', attrs: { rel: 'preload', href: `/${font}`, as: 'font', type: 'font/woff2', crossorigin: '' }, injectTo: 'head' }];
+      },
+    },
+  };
+}
 
 // The Go server serves dist/ (embedded); in development Vite serves the app
 // and forwards the API to a server started with `go run ./cmd/callboard`.
 const api = process.env.CALLBOARD_URL ?? 'http://127.0.0.1:8000';
 
 export default defineConfig({
-  plugins: [tailwindcss(), svelte()],
+  plugins: [tailwindcss(), svelte(), preloadLatinFont()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -42,9 +42,11 @@ try {
       }
     }
     if (process.env.LH_DETAIL) {
-      for (const id of ['bootup-time', 'mainthread-work-breakdown', 'long-tasks']) {
+      for (const id of ['bootup-time', 'mainthread-work-breakdown', 'long-tasks', 'layout-shifts']) {
         const items = lhr.audits[id]?.details?.items ?? [];
-        console.log(`    ${id}: ${items.slice(0, 6).map((i) => `${i.url ?? i.groupLabel ?? ''} ${Math.round(i.total ?? i.duration ?? 0)}ms`).join('; ')}`);
+        const what = (i) => i.url ?? i.groupLabel ?? i.node?.snippet ?? '';
+        const much = (i) => (id === 'layout-shifts' ? `score ${i.score?.toFixed(3)}` : `${Math.round(i.total ?? i.duration ?? 0)}ms`);
+        console.log(`    ${id}: ${items.slice(0, 6).map((i) => `${what(i)} ${much(i)}`).join('; ')}`);
       }
     }
     if (scores.some((s) => s < min)) low = true;
