@@ -218,41 +218,19 @@ const exportBatch = 500
 // ExportAudit writes every entry of userID as a JSON array, oldest first,
 // reading a batch at a time so memory stays flat.
 func (l *Log) ExportAudit(ctx context.Context, userID int64, w io.Writer) error {
-	if _, err := io.WriteString(w, "["); err != nil {
-		return err
-	}
-	enc := json.NewEncoder(w)
-	var after int64
-	first := true
-	for {
+	return store.WriteJSONArray(w, exportBatch, func(e Event) int64 { return e.ID }, func(after int64, limit int) ([]Event, error) {
 		rows, err := l.db.Read().QueryContext(ctx, `SELECT id, kind, ip, user_agent, detail, created_at FROM audit_events
-			WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`, userID, after, exportBatch)
+			WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`, userID, after, limit)
 		var batch []Event
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			e, err := scanEvent(r)
 			batch = append(batch, e)
 			return err
 		}); err != nil {
-			return fmt.Errorf("export audit events: %w", err)
+			return nil, fmt.Errorf("export audit events: %w", err)
 		}
-		for _, e := range batch {
-			if !first {
-				if _, err := io.WriteString(w, ","); err != nil {
-					return err
-				}
-			}
-			first = false
-			if err := enc.Encode(e); err != nil {
-				return err
-			}
-			after = e.ID
-		}
-		if len(batch) < exportBatch {
-			break
-		}
-	}
-	_, err := io.WriteString(w, "]\n")
-	return err
+		return batch, nil
+	})
 }
 
 // CountSince tells how many entries of action userID has since t: how a

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -116,16 +115,9 @@ type sessionExport struct {
 // ExportSessions writes every session of userID (live and ended) as a
 // JSON array, oldest first, a batch at a time.
 func (s *Service) ExportSessions(ctx context.Context, userID int64, w io.Writer) error {
-	if _, err := io.WriteString(w, "["); err != nil {
-		return err
-	}
-	enc := json.NewEncoder(w)
-	var after int64
-	first := true
-	const batchSize = 500
-	for {
+	return store.WriteJSONArray(w, 500, func(e sessionExport) int64 { return e.ID }, func(after int64, limit int) ([]sessionExport, error) {
 		rows, err := s.db.Read().QueryContext(ctx, `SELECT id, user_agent, ip, created_at, last_used_at, expires_at, revoked_at FROM sessions
-			WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`, userID, after, batchSize)
+			WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`, userID, after, limit)
 		var batch []sessionExport
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			var e sessionExport
@@ -140,26 +132,10 @@ func (s *Service) ExportSessions(ctx context.Context, userID int64, w io.Writer)
 			batch = append(batch, e)
 			return nil
 		}); err != nil {
-			return fmt.Errorf("export sessions: %w", err)
+			return nil, fmt.Errorf("export sessions: %w", err)
 		}
-		for _, e := range batch {
-			if !first {
-				if _, err := io.WriteString(w, ","); err != nil {
-					return err
-				}
-			}
-			first = false
-			if err := enc.Encode(e); err != nil {
-				return err
-			}
-			after = e.ID
-		}
-		if len(batch) < batchSize {
-			break
-		}
-	}
-	_, err := io.WriteString(w, "]\n")
-	return err
+		return batch, nil
+	})
 }
 
 // ErasePersonalData ends userID's account inside tx (account deletion):

@@ -3,7 +3,6 @@ package billing
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -333,35 +332,14 @@ func (s *Service) markPastDue(ctx context.Context, now time.Time) error {
 // ExportInvoices writes every invoice of userID, with its lines, as a JSON
 // array, a page at a time (account's data export).
 func (s *Service) ExportInvoices(ctx context.Context, userID int64, w io.Writer) error {
-	if _, err := io.WriteString(w, "["); err != nil {
-		return err
-	}
-	enc := json.NewEncoder(w)
-	first := true
-	var before int64
-	for {
-		page, err := s.Invoices(ctx, userID, MaxHistory, before)
+	// Invoices page newest first: "after" is the cursor of the page before.
+	return store.WriteJSONArray(w, MaxHistory, func(inv Invoice) int64 { return inv.ID }, func(before int64, limit int) ([]Invoice, error) {
+		page, err := s.Invoices(ctx, userID, limit, before)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("export invoices: %w", err)
 		}
-		for _, inv := range page.Invoices {
-			if !first {
-				if _, err := io.WriteString(w, ","); err != nil {
-					return err
-				}
-			}
-			first = false
-			if err := enc.Encode(inv); err != nil {
-				return fmt.Errorf("export invoice: %w", err)
-			}
-		}
-		if page.NextCursor == nil {
-			break
-		}
-		before = *page.NextCursor
-	}
-	_, err := io.WriteString(w, "]")
-	return err
+		return page.Invoices, nil
+	})
 }
 
 // ErasePersonalData forgets userID inside account deletion's transaction:

@@ -136,41 +136,19 @@ const exportBatch = 500
 // ExportNotifications writes every notification of userID as a JSON
 // array, oldest first, a batch at a time so memory stays flat.
 func (s *Service) ExportNotifications(ctx context.Context, userID int64, w io.Writer) error {
-	if _, err := io.WriteString(w, "["); err != nil {
-		return err
-	}
-	enc := json.NewEncoder(w)
-	var after int64
-	first := true
-	for {
+	return store.WriteJSONArray(w, exportBatch, func(n Notification) int64 { return n.ID }, func(after int64, limit int) ([]Notification, error) {
 		rows, err := s.db.Read().QueryContext(ctx, `SELECT `+columns+` FROM notifications WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-			userID, after, exportBatch)
+			userID, after, limit)
 		var batch []Notification
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			n, err := scan(r)
 			batch = append(batch, n)
 			return err
 		}); err != nil {
-			return fmt.Errorf("export notifications: %w", err)
+			return nil, fmt.Errorf("export notifications: %w", err)
 		}
-		for _, n := range batch {
-			if !first {
-				if _, err := io.WriteString(w, ","); err != nil {
-					return err
-				}
-			}
-			first = false
-			if err := enc.Encode(n); err != nil {
-				return err
-			}
-			after = n.ID
-		}
-		if len(batch) < exportBatch {
-			break
-		}
-	}
-	_, err := io.WriteString(w, "]\n")
-	return err
+		return batch, nil
+	})
 }
 
 // ErasePersonalData deletes every notification and stream ticket of
