@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +31,9 @@ type config struct {
 	SessionIdle     time.Duration
 	SessionLifetime time.Duration
 	TrustedProxies  []netip.Prefix
+	HashConcurrency int           // password hashes computed at once
+	RefreshGrace    time.Duration // a rotated refresh token still answers with its successor this long
+	MetricsAddr     string        // serve /metrics here instead of on Addr when set
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 }
@@ -50,6 +55,9 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 	idle := fs.String("session-idle", env("CALLBOARD_SESSION_IDLE", "168h"), "a session unused this long ends (CALLBOARD_SESSION_IDLE)")
 	lifetime := fs.String("session-lifetime", env("CALLBOARD_SESSION_LIFETIME", "720h"), "a session ends this long after sign-in (CALLBOARD_SESSION_LIFETIME)")
 	proxies := fs.String("trusted-proxies", env("CALLBOARD_TRUSTED_PROXIES", ""), "comma-separated CIDRs of load balancers whose X-Forwarded-For is trusted (CALLBOARD_TRUSTED_PROXIES)")
+	hashes := fs.String("hash-concurrency", env("CALLBOARD_HASH_CONCURRENCY", strconv.Itoa(runtime.NumCPU())), "password hashes computed at once, each holding 19 MiB (CALLBOARD_HASH_CONCURRENCY)")
+	grace := fs.String("refresh-grace", env("CALLBOARD_REFRESH_GRACE", "5s"), "a rotated refresh token still returns the same new pair this long (CALLBOARD_REFRESH_GRACE)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CALLBOARD_METRICS_ADDR", ""), "serve /metrics on this address only, not on --addr (CALLBOARD_METRICS_ADDR)")
 	level := fs.String("log-level", env("CALLBOARD_LOG_LEVEL", "info"), "debug, info, warn or error (CALLBOARD_LOG_LEVEL)")
 	// Secrets come only from the environment, never flags: flags show up in
 	// process listings.
@@ -67,6 +75,12 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 			if *d.dst, err = time.ParseDuration(d.raw); err != nil || *d.dst <= 0 {
 				return fmt.Errorf("--%s: want a positive duration like 15m or 168h, got %q", d.name, d.raw)
 			}
+		}
+		if c.HashConcurrency, err = strconv.Atoi(*hashes); err != nil || c.HashConcurrency < 1 {
+			return fmt.Errorf("--hash-concurrency: want a positive number, got %q", *hashes)
+		}
+		if c.RefreshGrace, err = time.ParseDuration(*grace); err != nil || c.RefreshGrace <= 0 || c.RefreshGrace > time.Minute {
+			return fmt.Errorf("--refresh-grace: want a duration between 0 and 1m like 5s, got %q", *grace)
 		}
 		for _, p := range strings.Split(*proxies, ",") {
 			if p = strings.TrimSpace(p); p == "" {

@@ -80,7 +80,8 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 	return app.Open(ctx, app.Settings{
 		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: cfg.logger(stderr),
 		Config: app.Config{
-			Auth:  auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
+			Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+				HashConcurrency: cfg.HashConcurrency, RefreshGrace: cfg.RefreshGrace},
 			Calls: calls.Config{PlatformKey: cfg.PlatformKey},
 		},
 	})
@@ -110,7 +111,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				return err
 			}
 		}
-		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, TrustedProxies: cfg.TrustedProxies, Version: version, ShutdownTimeout: cfg.ShutdownTimeout})
+		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, MetricsAddr: cfg.MetricsAddr, TrustedProxies: cfg.TrustedProxies,
+			Version: version, ShutdownTimeout: cfg.ShutdownTimeout})
 	})
 }
 

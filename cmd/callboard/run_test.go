@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -120,7 +121,8 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
 			dataDir := t.TempDir()
-			env := map[string]string{"CALLBOARD_DATA_DIR": dataDir}
+			// No grace for a rotated refresh token: its reuse below is at once.
+			env := map[string]string{"CALLBOARD_DATA_DIR": dataDir, "CALLBOARD_REFRESH_GRACE": "1ms"}
 			if dialect == "postgres" {
 				env["CALLBOARD_DATABASE_URL"] = storetest.PostgresSchemaURL(t)
 			}
@@ -221,5 +223,27 @@ func TestMigrateAndUserCreate(t *testing.T) {
 				t.Fatalf("err %v, want one mentioning %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// With CALLBOARD_METRICS_ADDR, /metrics is served there and not on the
+// public address.
+func TestMetricsOnTheirOwnAddress(t *testing.T) {
+	metricsAddr := freeAddr(t)
+	base, _, _ := startServer(t, map[string]string{"CALLBOARD_DATA_DIR": t.TempDir(), "CALLBOARD_METRICS_ADDR": metricsAddr})
+	get := func(url string) (int, string) {
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if st, _ := get(base + "/metrics"); st != 404 {
+		t.Fatalf("/metrics on the public address: %d", st)
+	}
+	if st, body := get("http://" + metricsAddr + "/metrics"); st != 200 || !strings.Contains(body, "callboard_http_requests_total") {
+		t.Fatalf("/metrics on the metrics address: %d %.200s", st, body)
 	}
 }

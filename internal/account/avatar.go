@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/image/draw"
 
@@ -28,20 +30,31 @@ import (
 const (
 	MaxAvatarBytes  = 5 << 20    // an upload larger than this is refused while it is read
 	MaxAvatarPixels = 40_000_000 // images with more pixels are refused before decoding
-	AvatarSize      = 300        // avatars are AvatarSize×AvatarSize
-	avatarQuality   = 85         // JPEG quality of stored avatars
-	avatarBlobDir   = "avatars/" // blob key prefix; the served URL is AvatarPath + users.avatar_key
+	// MaxAvatarDecodeBytes bounds the memory a decoded upload takes, judged
+	// from its header before decoding: pixels times bytes per pixel, which
+	// depend on the format (a 16-bit RGBA PNG takes 8 bytes a pixel, an
+	// 8-bit one 4, a grey one 1; a JPEG 1–4 by its colour subsampling). A
+	// 40-megapixel phone JPEG (4:2:0, 60 MB) fits; so does a 20-megapixel
+	// RGBA PNG, but a 16-bit one only up to 10 megapixels.
+	MaxAvatarDecodeBytes = 80 << 20
+	AvatarSize           = 300        // avatars are AvatarSize×AvatarSize
+	avatarQuality        = 85         // JPEG quality of stored avatars
+	avatarBlobDir        = "avatars/" // blob key prefix; the served URL is AvatarPath + users.avatar_key
+	// avatarQueueWait is how long an upload waits for a decode slot before
+	// it is answered 503.
+	avatarQueueWait = 10 * time.Second
 )
 
 // avatarRules are the limits one decode works within (tests and the fuzz
 // target shrink them).
 type avatarRules struct {
-	maxBytes  int64
-	maxPixels int64
-	size      int
+	maxBytes       int64
+	maxPixels      int64
+	maxDecodeBytes int64
+	size           int
 }
 
-var defaultAvatarRules = avatarRules{maxBytes: MaxAvatarBytes, maxPixels: MaxAvatarPixels, size: AvatarSize}
+var defaultAvatarRules = avatarRules{maxBytes: MaxAvatarBytes, maxPixels: MaxAvatarPixels, maxDecodeBytes: MaxAvatarDecodeBytes, size: AvatarSize}
 
 var (
 	errAvatarType = &apperr.Error{Kind: apperr.KindUnsupported, Message: "avatar must be a JPEG or PNG image",
@@ -50,7 +63,10 @@ var (
 		Fields: []apperr.FieldError{{Location: "body.avatar", Message: "must be at most 5 MB"}}}
 	errAvatarDamaged = apperr.Invalid("body.avatar", "could not be read as an image: the file is damaged or truncated")
 	errAvatarPixels  = apperr.Invalid("body.avatar", "has too many pixels: at most 40 megapixels")
+	errAvatarMemory  = apperr.Invalid("body.avatar", "is too large to decode: at most 80 MB once decoded "+
+		"(about 20 megapixels for a PNG, 10 for a 16-bit PNG, 40 for a typical photo); scale it down first")
 	errAvatarMissing = apperr.Invalid("body.avatar", "is required: send the image as a multipart/form-data file field named avatar")
+	errAvatarBusy    = apperr.Unavailable("the server is busy with other images; try again in a moment", 2*time.Second)
 	errAvatarForm    = &apperr.Error{Kind: apperr.KindUnsupported, Message: "send the avatar as multipart/form-data with a file field named avatar"}
 )
 
@@ -74,14 +90,16 @@ func (r avatarRules) render(data []byte) (renderedAvatar, error) {
 	var (
 		decodeConfig func(io.Reader) (image.Config, error)
 		decode       func(io.Reader) (image.Image, error)
+		decodedBytes func(image.Config) int64
 		orientation  = 1
 	)
 	switch {
 	case bytes.HasPrefix(data, []byte("\xFF\xD8\xFF")):
 		decodeConfig, decode = jpeg.DecodeConfig, jpeg.Decode
+		decodedBytes = func(cfg image.Config) int64 { return jpegDecodedBytes(data, cfg) }
 		orientation = jpegOrientation(data)
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		decodeConfig, decode = png.DecodeConfig, png.Decode
+		decodeConfig, decode, decodedBytes = png.DecodeConfig, png.Decode, pngDecodedBytes
 	default:
 		return renderedAvatar{}, errAvatarType
 	}
@@ -91,6 +109,9 @@ func (r avatarRules) render(data []byte) (renderedAvatar, error) {
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > r.maxPixels {
 		return renderedAvatar{}, errAvatarPixels
+	}
+	if decodedBytes(cfg) > r.maxDecodeBytes {
+		return renderedAvatar{}, errAvatarMemory
 	}
 	src, err := decode(bytes.NewReader(data))
 	if err != nil {
@@ -120,6 +141,95 @@ func (r avatarRules) render(data []byte) (renderedAvatar, error) {
 		return renderedAvatar{}, fmt.Errorf("encode avatar: %w", err)
 	}
 	return renderedAvatar{data: out.Bytes(), contentType: "image/png", ext: ".png"}, nil
+}
+
+// pngDecodedBytes is the size of the image png.Decode makes for cfg: its
+// colour model says the pixel type (16-bit models take twice the bytes).
+func pngDecodedBytes(cfg image.Config) int64 {
+	perPixel := int64(4) // RGBA, NRGBA (also grey with alpha)
+	switch cfg.ColorModel {
+	case color.GrayModel:
+		perPixel = 1
+	case color.Gray16Model:
+		perPixel = 2
+	case color.RGBA64Model, color.NRGBA64Model:
+		perPixel = 8
+	default:
+		if _, ok := cfg.ColorModel.(color.Palette); ok {
+			perPixel = 1
+		}
+	}
+	return int64(cfg.Width) * int64(cfg.Height) * perPixel
+}
+
+// jpegDecodedBytes is the size of the image jpeg.Decode makes for data: a
+// plane per component, chroma planes shrunk by their sampling factors as
+// the frame header (SOF) gives them; a four-component (CMYK) image is
+// converted to 4 bytes a pixel on top of its planes. When the header
+// cannot be read, the worst case (4:4:4, 3 bytes a pixel) is assumed.
+func jpegDecodedBytes(data []byte, cfg image.Config) int64 {
+	w, h := int64(cfg.Width), int64(cfg.Height)
+	comps := jpegSampling(data)
+	if len(comps) == 0 {
+		return w * h * 3
+	}
+	var hmax, vmax int64 = 1, 1
+	for _, c := range comps {
+		hmax, vmax = max(hmax, int64(c[0])), max(vmax, int64(c[1]))
+	}
+	var total int64
+	for _, c := range comps {
+		total += (w*int64(c[0]) + hmax - 1) / hmax * ((h*int64(c[1]) + vmax - 1) / vmax)
+	}
+	if len(comps) == 4 {
+		total += w * h * 4
+	}
+	return total
+}
+
+// jpegSampling returns the horizontal and vertical sampling factors of each
+// component in the first frame header (SOF0–SOF15 but DHT, JPG and DAC),
+// or nil when there is none before the scan.
+func jpegSampling(data []byte) [][2]byte {
+	for i := 2; i+4 <= len(data); {
+		if data[i] != 0xFF {
+			return nil
+		}
+		marker := data[i+1]
+		if marker == 0xFF { // fill byte
+			i++
+			continue
+		}
+		if marker == 0xD8 || marker == 0x01 || marker >= 0xD0 && marker <= 0xD7 {
+			i += 2
+			continue
+		}
+		length := int(data[i+2])<<8 | int(data[i+3])
+		if length < 2 || i+2+length > len(data) {
+			return nil
+		}
+		seg := data[i+4 : i+2+length]
+		switch {
+		case marker == 0xDA: // start of scan: no frame header came first
+			return nil
+		case marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
+			if len(seg) < 6 {
+				return nil
+			}
+			n := int(seg[5])
+			if n < 1 || n > 4 || len(seg) < 6+3*n {
+				return nil
+			}
+			comps := make([][2]byte, n)
+			for c := range n {
+				hv := seg[6+3*c+1]
+				comps[c] = [2]byte{max(hv>>4, 1), max(hv&0x0F, 1)}
+			}
+			return comps
+		}
+		i += 2 + length
+	}
+	return nil
 }
 
 // readAvatarUpload reads the one file field "avatar" of a multipart/form-data
@@ -184,8 +294,12 @@ func bodyReadError(err error) error {
 // Errors: Unsupported, TooLarge and Invalid for bad images; NotFound when
 // the user is gone.
 func (s *Service) SetAvatar(ctx context.Context, userID int64, upload []byte) (User, error) {
+	wait := time.NewTimer(avatarQueueWait)
+	defer wait.Stop()
 	select {
 	case s.decodeSlots <- struct{}{}:
+	case <-wait.C:
+		return User{}, errAvatarBusy
 	case <-ctx.Done():
 		return User{}, ctx.Err()
 	}

@@ -227,3 +227,47 @@ func FuzzAvatarDecode(f *testing.F) {
 		}
 	})
 }
+
+// jpegDeclaring is a small real JPEG whose frame header is rewritten to
+// declare w×h pixels with the luma sampling factors hv (0x22: 4:2:0, 0x11:
+// 4:4:4): its pixel data no longer matches, so only the header is judged.
+func jpegDeclaring(t *testing.T, w, h uint16, hv byte) []byte {
+	data := EncodeJPEG(t, Quadrants(64, 64))
+	i := bytes.Index(data, []byte{0xFF, 0xC0})
+	if i < 0 {
+		t.Fatal("no SOF0 in the encoded JPEG")
+	}
+	sof := data[i+4:]
+	sof[1], sof[2], sof[3], sof[4] = byte(h>>8), byte(h), byte(w>>8), byte(w)
+	sof[7] = hv
+	return data
+}
+
+// The memory a decode would take is judged from the header, by bit depth and
+// subsampling, and uploads over the budget are refused before decoding; a
+// 16-bit PNG of 6300×6300 (40 megapixels, 317 MB decoded) no longer passes
+// as an ordinary 40-megapixel image.
+func TestAvatarDecodeBudget(t *testing.T) {
+	cases := []struct {
+		name   string
+		data   []byte
+		refuse bool
+	}{
+		{"16-bit RGBA png, 6300×6300", PNGHeader(6300, 6300, 16, 6), true},
+		{"16-bit RGBA png, 3000×3000", PNGHeader(3000, 3000, 16, 6), false},
+		{"16-bit grey png, 6300×6300", PNGHeader(6300, 6300, 16, 0), false},
+		{"8-bit RGBA png, 5000×5000", PNGHeader(5000, 5000, 8, 6), true},
+		{"8-bit RGBA png, 4000×4000", PNGHeader(4000, 4000, 8, 6), false},
+		{"palette png, 6300×6300", PNGHeader(6300, 6300, 8, 3), false},
+		{"4:2:0 jpeg, 40 megapixels", jpegDeclaring(t, 7300, 5470, 0x22), false},
+		{"4:4:4 jpeg, 40 megapixels", jpegDeclaring(t, 7300, 5470, 0x11), true},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := defaultAvatarRules.render(tt.data)
+			if refused := errors.Is(err, errAvatarMemory); refused != tt.refuse {
+				t.Fatalf("refused for memory: %v, want %v (err %v)", refused, tt.refuse, err)
+			}
+		})
+	}
+}

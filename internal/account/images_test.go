@@ -108,7 +108,12 @@ func WithOrientation(jpg []byte, o uint16, bigEndian bool) []byte {
 
 // PNGBomb is a PNG header claiming w×h pixels of 8-bit RGBA, with a tiny
 // image data chunk: cheap to send, ruinous to decode.
-func PNGBomb(w, h uint32) []byte {
+func PNGBomb(w, h uint32) []byte { return PNGHeader(w, h, 8, 6) }
+
+// PNGHeader is a PNG that declares w×h pixels of the given bit depth and
+// colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA) but carries
+// no pixel data: what a decoder would need is judged from it alone.
+func PNGHeader(w, h uint32, depth, colorType byte) []byte {
 	chunk := func(typ string, data []byte) []byte {
 		c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
 		c = append(c, typ...)
@@ -117,9 +122,12 @@ func PNGBomb(w, h uint32) []byte {
 	}
 	ihdr := binary.BigEndian.AppendUint32(nil, w)
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 8, 6, 0, 0, 0) // 8-bit, RGBA, deflate, no filter, no interlace
+	ihdr = append(ihdr, depth, colorType, 0, 0, 0) // deflate, no filter, no interlace
 	out := []byte("\x89PNG\r\n\x1a\n")
 	out = append(out, chunk("IHDR", ihdr)...)
+	if colorType == 3 {
+		out = append(out, chunk("PLTE", []byte{0, 0, 0, 255, 255, 255})...)
+	}
 	out = append(out, chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})...)
 	return append(out, chunk("IEND", nil)...)
 }

@@ -242,11 +242,15 @@ func (p PreferencesPatch) validate() (*time.Location, *apperr.Error) {
 	return loc, nil
 }
 
-// loadZone loads an IANA zone by name, refusing "" and "Local" (which
-// time.LoadLocation accepts but which are not names a user can choose) and
-// anything that does not look like a zone name.
+// notZones are names time.LoadLocation accepts that are not places a user
+// lives in: "Local" (the server's zone), "Factory" (tzdata's placeholder,
+// abbreviated "-00") and "posixrules" (a template for POSIX TZ strings).
+var notZones = []string{"Local", "Factory", "posixrules"}
+
+// loadZone loads an IANA zone by name, refusing "", the names in notZones
+// and anything that does not look like a zone name.
 func loadZone(name string) (*time.Location, error) {
-	if name == "" || name == "Local" || len(name) > maxTimezoneLen || strings.ContainsFunc(name, func(r rune) bool {
+	if name == "" || slices.Contains(notZones, name) || len(name) > maxTimezoneLen || strings.ContainsFunc(name, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '_' || r == '-' || r == '+')
 	}) {
 		return nil, errors.New("not a timezone name")

@@ -30,7 +30,8 @@ type Config struct {
 	// file that could not be deleted); discarded when nil.
 	Logger *slog.Logger
 	// MaxConcurrentDecodes bounds how many avatar uploads are decoded at
-	// once: a decode of a large photo holds up to ~160 MB. Default 2.
+	// once: one holds up to ~130 MB (see MaxAvatarDecodeBytes and the
+	// README). Default 2.
 	MaxConcurrentDecodes int
 }
 

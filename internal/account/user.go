@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"callboard/internal/apperr"
+	"callboard/internal/plaintext"
 	"callboard/internal/store"
 )
 
@@ -31,11 +32,18 @@ const AvatarPath = "/media/avatars/"
 
 const maxNameLen = 150
 
-// CheckName trims a person's name and checks it is present and not too
-// long; a refusal names location. Registration (auth) checks names with it
-// too, so the rule is the profile's own.
+// CheckName trims a person's name and checks it is present, not too long,
+// plain text and free of bidirectional overrides; a refusal names location.
+// Registration (auth) checks names with it too, so the rule is the
+// profile's own.
 func CheckName(location, raw string) (string, *apperr.FieldError) {
 	name := strings.TrimSpace(raw)
+	if msg := plaintext.Problem(name); msg != "" {
+		return "", &apperr.FieldError{Location: location, Message: msg}
+	}
+	if plaintext.HasBidiControl(name) {
+		return "", &apperr.FieldError{Location: location, Message: plaintext.BidiMessage}
+	}
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
 		return "", &apperr.FieldError{Location: location, Message: "is required"}

@@ -77,7 +77,10 @@ func New(t testing.TB, db *store.DB, opts ...Option) *Server {
 		t.Fatal(err)
 	}
 	cfg := app.Config{DB: db, Blobs: blobs, Now: clock.Now, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Auth:  auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: CheapArgon2},
+		// Tests sign up many users from one address; TestRegistrationLimit
+		// checks the real limit.
+		Auth: auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: CheapArgon2,
+			RegistrationsPerAddress: 1 << 30},
 		Calls: calls.Config{PlatformKey: PlatformKey}}
 	for _, o := range opts {
 		o(&cfg)

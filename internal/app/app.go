@@ -137,6 +137,9 @@ type HTTP struct {
 	Registry       *prometheus.Registry
 	TrustedProxies []netip.Prefix
 	Version        string
+	// MetricsElsewhere leaves /metrics out of the handler (served on an
+	// address of its own).
+	MetricsElsewhere bool
 }
 
 // Handler returns the whole HTTP surface: every capability's routes.
@@ -148,7 +151,7 @@ func (a *App) Handler(h HTTP) http.Handler {
 		}
 	}
 	return httpapi.New(httpapi.Config{Logger: a.Logger, DB: a.DB, Capabilities: caps,
-		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version})
+		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version, MetricsElsewhere: h.MetricsElsewhere})
 }
 
 // Run runs every capability's background work, and the database's upkeep,

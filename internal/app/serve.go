@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"callboard/internal/blob"
+	"callboard/internal/httpapi"
 	"callboard/internal/store"
 )
 
@@ -61,6 +62,7 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 // Serving is how the HTTP server runs.
 type Serving struct {
 	Addr            string
+	MetricsAddr     string // when set, /metrics is served here only, not on Addr
 	TrustedProxies  []netip.Prefix
 	Version         string
 	ShutdownTimeout time.Duration // for requests in flight once ctx ends
@@ -73,8 +75,9 @@ func (a *App) Serve(ctx context.Context, s Serving) error {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &http.Server{
-		Addr:              s.Addr,
-		Handler:           a.Handler(HTTP{Registry: registry, TrustedProxies: s.TrustedProxies, Version: s.Version}),
+		Addr: s.Addr,
+		Handler: a.Handler(HTTP{Registry: registry, TrustedProxies: s.TrustedProxies, Version: s.Version,
+			MetricsElsewhere: s.MetricsAddr != ""}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // avatar uploads on slow mobile links
 		IdleTimeout:       2 * time.Minute,
@@ -98,7 +101,16 @@ func (a *App) Serve(ctx context.Context, s Serving) error {
 		a.Logger.Info("stopped")
 	}()
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if s.MetricsAddr != "" {
+		metricsSrv, err := serveMetrics(s.MetricsAddr, registry, errc)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer metricsSrv.Close()
+		a.Logger.Info("serving metrics", "addr", s.MetricsAddr)
+	}
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -115,6 +127,25 @@ func (a *App) Serve(ctx context.Context, s Serving) error {
 		return err
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr (CALLBOARD_METRICS_ADDR), so
+// the public address does not expose it; a failure to serve goes to errc.
+func serveMetrics(addr string, registry *prometheus.Registry, errc chan<- error) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", httpapi.MetricsHandler(registry))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics: %w", err)
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve metrics: %w", err)
+		}
+	}()
+	return srv, nil
 }
 
 // RebuildStats recomputes every user's call statistics from their calls in

@@ -22,6 +22,7 @@ const (
 	KindRateLimited                  // too many attempts; RetryAfter says when to retry
 	KindTooLarge                     // a body or upload over its limit
 	KindUnsupported                  // a media type we do not accept
+	KindUnavailable                  // the service cannot take this now (overloaded, database down); RetryAfter says when to retry
 )
 
 // FieldError names one bad input. Location is where the value came from,
@@ -61,14 +62,16 @@ func (e *Error) Status() int {
 		return http.StatusRequestEntityTooLarge
 	case KindUnsupported:
 		return http.StatusUnsupportedMediaType
+	case KindUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
-// GetHeaders adds Retry-After to rate-limited answers (it satisfies Huma's
-// HeadersError without this package importing Huma).
+// GetHeaders adds Retry-After to rate-limited and unavailable answers (it
+// satisfies Huma's HeadersError without this package importing Huma).
 func (e *Error) GetHeaders() http.Header {
-	if e.Kind != KindRateLimited {
+	if e.Kind != KindRateLimited && e.Kind != KindUnavailable {
 		return nil
 	}
 	secs := int((e.RetryAfter + time.Second - 1) / time.Second)
@@ -100,6 +103,12 @@ func Forbidden(message string) *Error { return &Error{Kind: KindForbidden, Messa
 // RateLimited reports too many attempts.
 func RateLimited(message string, retryAfter time.Duration) *Error {
 	return &Error{Kind: KindRateLimited, Message: message, RetryAfter: retryAfter}
+}
+
+// Unavailable reports that the service cannot serve the request now (too
+// busy, or a dependency is down); the client should retry after retryAfter.
+func Unavailable(message string, retryAfter time.Duration) *Error {
+	return &Error{Kind: KindUnavailable, Message: message, RetryAfter: retryAfter}
 }
 
 // As returns the *Error inside err, if any.

@@ -80,7 +80,7 @@ type registerInput struct {
 		Password  string `json:"password" maxLength:"1024" doc:"8–128 characters, hard to guess, not containing your name or email."`
 		FirstName string `json:"first_name" maxLength:"150"`
 		LastName  string `json:"last_name" maxLength:"150"`
-		Phone     string `json:"phone,omitempty" required:"false" maxLength:"64" doc:"Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani."`
+		Phone     string `json:"phone,omitempty" required:"false" nullable:"true" maxLength:"64" doc:"Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani. Absent, null or empty: no phone number."`
 	}
 }
 

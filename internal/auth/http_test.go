@@ -2,9 +2,11 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +53,13 @@ func TestRegister(t *testing.T) {
 			{"blank last name", valid(func(m map[string]any) { m["last_name"] = "   " }), 422, "body.last_name"},
 			{"bad phone", valid(func(m map[string]any) { m["phone"] = "12345" }), 422, "body.phone"},
 			{"unknown field", valid(func(m map[string]any) { m["is_verified"] = true }), 422, "body.is_verified"},
+			{"NUL in first name", valid(func(m map[string]any) { m["first_name"] = "Ay\x00esha" }), 422, "body.first_name"},
+			{"NUL in email", valid(func(m map[string]any) { m["email"] = "ayesha\x00@example.com" }), 422, "body.email"},
+			{"invalid UTF-8 in last name", "{\"email\":\"a@example.com\",\"password\":\"violet-lantern-87-orbit\",\"first_name\":\"A\",\"last_name\":\"Ma\xfflik\"}", 422, "body.last_name"},
+			{"invalid UTF-8 in email", "{\"email\":\"a\xff@example.com\",\"password\":\"violet-lantern-87-orbit\",\"first_name\":\"A\",\"last_name\":\"B\"}", 422, "body.email"},
+			{"bidi override in name", valid(func(m map[string]any) { m["last_name"] = "Malik\u202Egnp.exe" }), 422, "body.last_name"},
+			{"bidi isolate in name", valid(func(m map[string]any) { m["first_name"] = "\u2067Ayesha" }), 422, "body.first_name"},
+			{"NUL in phone", valid(func(m map[string]any) { m["phone"] = "0300\x001234567" }), 422, "body.phone"},
 			{"not JSON", "{email: nope", 400, "body"},
 			{"huge body", `{"email":"` + strings.Repeat("a", 20<<10) + `@example.com"}`, 413, ""},
 		}
@@ -121,6 +130,12 @@ func TestLogin(t *testing.T) {
 		if string(wrong.Body) != string(unknown.Body) {
 			t.Fatalf("unknown email and wrong password answer differently:\n%s\n%s", wrong.Body, unknown.Body)
 		}
+		for _, email := range []string{u.Email + "\x00", "a\xff@example.com"} {
+			res := login(email, "not-the-password-1")
+			if res.Status != 422 || !slices.Contains(apitest.ErrorLocations(t, res), "body.email") {
+				t.Fatalf("login email %q: %d %s", email, res.Status, res.Body)
+			}
+		}
 		bad := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: map[string]any{"email": u.Email}})
 		if bad.Status != 422 || !slices.Contains(apitest.ErrorLocations(t, bad), "body.password") {
 			t.Fatalf("missing password: %d %s", bad.Status, bad.Body)
@@ -131,40 +146,168 @@ func TestLogin(t *testing.T) {
 func TestLoginRateLimits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := apitest.New(t, db, apitest.WithAuth(func(c *auth.Config) {
-			c.LoginFailuresPerAccount, c.LoginFailuresPerAddress, c.LoginWindow = 3, 5, 10*time.Minute
+			c.LoginAttemptsPerAccountAddress, c.LoginAttemptsPerAccount, c.LoginAttemptsPerAddress, c.LoginWindow = 3, 6, 8, 10*time.Minute
 		}))
+		const home = "192.0.2.10:5555" // where the victim signed up (and so signed in) from
 		victim := s.SignUp(t)
-		login := func(email, password string) *apitest.Response {
+		login := func(from, email, password string) *apitest.Response {
+			s.Client = from
 			return s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: map[string]string{"email": email, "password": password}})
 		}
+		// Per account and address: a stranger gets 3 tries, then waits...
 		for i := range 3 {
-			if res := login(victim.Email, "wrong-password-xyz"); res.Status != 401 {
+			if res := login("198.51.100.1:1", victim.Email, "wrong-password-xyz"); res.Status != 401 {
 				t.Fatalf("failure %d: %d", i+1, res.Status)
 			}
 		}
-		limited := login(victim.Email, apitest.StrongPassword)
+		limited := login("198.51.100.1:1", victim.Email, apitest.StrongPassword)
 		if limited.Status != http.StatusTooManyRequests || limited.Header.Get("Retry-After") == "" {
-			t.Fatalf("4th attempt on the account: %d, Retry-After %q", limited.Status, limited.Header.Get("Retry-After"))
+			t.Fatalf("4th attempt from one address: %d, Retry-After %q", limited.Status, limited.Header.Get("Retry-After"))
 		}
-		// Another address may not sign in to that account either: the limit is per account.
-		s.Client = "198.51.100.7:4000"
-		if res := login(victim.Email, apitest.StrongPassword); res.Status != http.StatusTooManyRequests {
-			t.Fatalf("account limit from another address: %d", res.Status)
+		// ...while the owner, elsewhere, is not locked out.
+		if res := login(home, victim.Email, apitest.StrongPassword); res.Status != 200 {
+			t.Fatalf("owner after a stranger's failures: %d %s", res.Status, res.Body)
 		}
 		s.Clock.Advance(10*time.Minute + time.Second)
-		if res := login(victim.Email, apitest.StrongPassword); res.Status != 200 {
+		// Per account: strangers spread over addresses get 6 tries in all...
+		for i := range 6 {
+			if res := login(fmt.Sprintf("203.0.113.%d:1", i/2+1), victim.Email, "wrong-password-xyz"); res.Status != 401 {
+				t.Fatalf("distributed failure %d: %d", i+1, res.Status)
+			}
+		}
+		if res := login("203.0.113.50:1", victim.Email, apitest.StrongPassword); res.Status != http.StatusTooManyRequests {
+			t.Fatalf("account limit from a new address: %d", res.Status)
+		}
+		// ...and the owner still signs in from an address the account knows.
+		if res := login(home, victim.Email, apitest.StrongPassword); res.Status != 200 {
+			t.Fatalf("owner from a known address over the account limit: %d %s", res.Status, res.Body)
+		}
+		s.Clock.Advance(10*time.Minute + time.Second)
+		if res := login("203.0.113.50:1", victim.Email, apitest.StrongPassword); res.Status != 200 {
 			t.Fatalf("after the window: %d %s", res.Status, res.Body)
 		}
 
 		// Per address: failures spread over many accounts from one address.
-		s.Client = "203.0.113.9:1234"
-		for i := range 5 {
-			if res := login("someone"+string(rune('a'+i))+"@example.com", "wrong-password-xyz"); res.Status != 401 {
+		for i := range 8 {
+			if res := login("203.0.113.9:1234", fmt.Sprintf("someone%d@example.com", i), "wrong-password-xyz"); res.Status != 401 {
 				t.Fatalf("address failure %d: %d", i+1, res.Status)
 			}
 		}
-		if res := login(victim.Email, apitest.StrongPassword); res.Status != http.StatusTooManyRequests {
+		if res := login("203.0.113.9:1234", victim.Email, apitest.StrongPassword); res.Status != http.StatusTooManyRequests {
 			t.Fatalf("address over its limit: %d", res.Status)
+		}
+	})
+}
+
+func TestLoginLimitHoldsUnderParallelAttempts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		const limit = 10
+		s := apitest.New(t, db, apitest.WithAuth(func(c *auth.Config) { c.LoginAttemptsPerAccountAddress = limit }))
+		victim := s.SignUp(t)
+		var wg sync.WaitGroup
+		statuses := make([]int, 100)
+		for i := range statuses {
+			wg.Go(func() {
+				statuses[i] = s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/",
+					Body: map[string]string{"email": victim.Email, "password": "wrong-password-xyz"}}).Status
+			})
+		}
+		wg.Wait()
+		counts := map[int]int{}
+		for _, st := range statuses {
+			counts[st]++
+		}
+		if counts[401] > limit || counts[401] == 0 || counts[401]+counts[429] != len(statuses) {
+			t.Fatalf("100 parallel wrong passwords against a limit of %d: %v", limit, counts)
+		}
+	})
+}
+
+func TestPasswordHashingIsBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db, apitest.WithAuth(func(c *auth.Config) { c.HashQueueWait = 50 * time.Millisecond }))
+		u := s.SignUp(t)
+		release := auth.HoldHashing(s.Auth)
+		for _, req := range []apitest.Request{
+			{Method: "POST", Path: "/api/auth/login/", Body: map[string]string{"email": u.Email, "password": apitest.StrongPassword}},
+			{Method: "POST", Path: "/api/auth/login/", Body: map[string]string{"email": "nobody@example.com", "password": apitest.StrongPassword}},
+			{Method: "POST", Path: "/api/auth/register/", Body: map[string]string{"email": "new@example.com", "password": apitest.StrongPassword,
+				"first_name": "New", "last_name": "Person"}},
+		} {
+			res := s.Do(t, req)
+			if res.Status != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+				t.Fatalf("%s while hashing is saturated: %d, Retry-After %q: %s", req.Path, res.Status, res.Header.Get("Retry-After"), res.Body)
+			}
+		}
+		release()
+		if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Body: map[string]string{"email": u.Email, "password": apitest.StrongPassword}}); res.Status != 200 {
+			t.Fatalf("login once hashing is free: %d %s", res.Status, res.Body)
+		}
+		if n := countRows(t, db, "users"); n != 1 {
+			t.Fatalf("%d users: a refused registration was stored", n)
+		}
+	})
+}
+
+func TestRegistrationLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db, apitest.WithAuth(func(c *auth.Config) { c.RegistrationsPerAddress, c.RegistrationWindow = 3, time.Hour }))
+		register := func(i int) *apitest.Response {
+			return s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/register/", Body: map[string]string{
+				"email": fmt.Sprintf("reg%d@example.com", i), "password": apitest.StrongPassword, "first_name": "Reg", "last_name": "Istrant"}})
+		}
+		for i := range 3 {
+			if res := register(i); res.Status != http.StatusCreated {
+				t.Fatalf("registration %d: %d %s", i+1, res.Status, res.Body)
+			}
+		}
+		if res := register(3); res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("4th registration from one address: %d %s", res.Status, res.Body)
+		}
+		if n := countRows(t, db, "users"); n != 3 {
+			t.Fatalf("%d users stored", n)
+		}
+		s.Client = "198.51.100.20:1"
+		if res := register(4); res.Status != http.StatusCreated {
+			t.Fatalf("registration from another address: %d %s", res.Status, res.Body)
+		}
+		s.Client = "192.0.2.10:5555"
+		s.Clock.Advance(time.Hour + time.Second)
+		if res := register(5); res.Status != http.StatusCreated {
+			t.Fatalf("registration after the window: %d %s", res.Status, res.Body)
+		}
+	})
+}
+
+func TestStoredHeadersAreSanitised(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		ua := map[string]string{"User-Agent": "Mozilla/5.0 \xff\xfe\x00 evil"}
+		wrong := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Header: ua,
+			Body: map[string]string{"email": u.Email, "password": "wrong-password-xyz"}})
+		if wrong.Status != 401 {
+			t.Fatalf("wrong password with a non-UTF-8 User-Agent: %d %s", wrong.Status, wrong.Body)
+		}
+		var hits int
+		if err := db.Read().QueryRow("SELECT hits FROM rate_limits WHERE key = $1", "login:pair:"+u.Email+" 192.0.2.10").Scan(&hits); err != nil || hits != 1 {
+			t.Fatalf("failed sign-in not counted: hits %d, %v", hits, err)
+		}
+		ok := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Header: ua,
+			Body: map[string]string{"email": u.Email, "password": apitest.StrongPassword}})
+		if ok.Status != 200 {
+			t.Fatalf("login with a non-UTF-8 User-Agent: %d %s", ok.Status, ok.Body)
+		}
+		if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/refresh/", Header: ua,
+			Body: map[string]string{"refresh": ok.JSON(t)["refresh"].(string)}}); res.Status != 200 {
+			t.Fatalf("refresh with a non-UTF-8 User-Agent: %d %s", res.Status, res.Body)
+		}
+		var stored string
+		if err := db.Read().QueryRow("SELECT user_agent FROM audit_events WHERE kind = 'login.failed'").Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored != "Mozilla/5.0 \uFFFD\uFFFD evil" {
+			t.Fatalf("stored user agent %q", stored)
 		}
 	})
 }
@@ -193,6 +336,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		if profile(access2) != 200 {
 			t.Fatal("new access token refused")
 		}
+		s.Clock.Advance(6 * time.Second) // past the grace window
 		if res := refresh(first); res.Status != 401 {
 			t.Fatalf("reusing the first refresh token: %d", res.Status)
 		}
@@ -216,6 +360,49 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 			if res := refresh(tok); res.Status/100 != 4 {
 				t.Fatalf("refresh %q: %d", tok, res.Status)
 			}
+		}
+	})
+}
+
+func TestConcurrentRefreshesShareOnePair(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db, apitest.WithAuth(func(c *auth.Config) { c.RefreshGrace = 3 * time.Second }))
+		u := s.SignUp(t)
+		refresh := func(token string) *apitest.Response {
+			return s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/refresh/", Body: map[string]string{"refresh": token}})
+		}
+		// Ten tabs refresh with the same token at once: all get the same new pair.
+		answers := make([]*apitest.Response, 10)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() { answers[i] = refresh(u.Refresh) })
+		}
+		wg.Wait()
+		for i, res := range answers {
+			if res.Status != 200 || string(res.Body) != string(answers[0].Body) {
+				t.Fatalf("refresh %d: %d %s, want the pair %s", i, res.Status, res.Body, answers[0].Body)
+			}
+		}
+		pair := answers[0].JSON(t)
+		// A retry within the grace window gets it too; the new pair works.
+		s.Clock.Advance(2 * time.Second)
+		if res := refresh(u.Refresh); res.Status != 200 || string(res.Body) != string(answers[0].Body) {
+			t.Fatalf("refresh within the grace: %d %s", res.Status, res.Body)
+		}
+		if st := s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/profile/", Token: pair["access"].(string)}).Status; st != 200 {
+			t.Fatalf("graced access token: %d", st)
+		}
+		var stored int
+		if err := db.Read().QueryRow("SELECT COUNT(*) FROM sessions WHERE refresh_hash = $1", []byte(pair["refresh"].(string))).Scan(&stored); err != nil || stored != 0 {
+			t.Fatalf("a refresh token is stored in the clear (%d rows, %v)", stored, err)
+		}
+		// After the window the old token is reuse: the session ends.
+		s.Clock.Advance(2 * time.Second)
+		if res := refresh(u.Refresh); res.Status != 401 {
+			t.Fatalf("old token after the grace: %d %s", res.Status, res.Body)
+		}
+		if res := refresh(pair["refresh"].(string)); res.Status != 401 {
+			t.Fatalf("new token of a revoked session: %d %s", res.Status, res.Body)
 		}
 	})
 }

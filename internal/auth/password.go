@@ -1,15 +1,18 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/trustelem/zxcvbn"
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/sync/semaphore"
 
 	"callboard/internal/apperr"
 )
@@ -129,4 +132,64 @@ func CheckPasswordPolicy(location, password, email, firstName, lastName string) 
 		return nil
 	}
 	return apperr.InvalidFields(problems...)
+}
+
+// hashGate bounds the memory argon2id may hold at once: each hash or check
+// holds its memory cost (19 MiB by default) for tens of milliseconds, and
+// nothing else bounds how many requests do so together. It is a weighted
+// semaphore over KiB with room for a configured number of hashes at the
+// configured cost; a check of an older hash weighs what that hash costs. A
+// request waits briefly for room, then is refused (503 with Retry-After)
+// rather than queueing without limit.
+type hashGate struct {
+	sem      *semaphore.Weighted
+	capacity int64
+	wait     time.Duration
+}
+
+func newHashGate(slots int, p Argon2Params, wait time.Duration) *hashGate {
+	capacity := int64(slots) * int64(max(p.MemoryKiB, 1))
+	return &hashGate{sem: semaphore.NewWeighted(capacity), capacity: capacity, wait: wait}
+}
+
+// errHashBusy is the answer when no hashing room frees up in time.
+var errHashBusy = apperr.Unavailable("the server is busy checking passwords; try again in a moment", time.Second)
+
+// run runs fn once room for memKiB of hashing is free. Errors: Unavailable
+// when none frees up within the gate's wait; ctx's error when the request
+// ends first.
+func (g *hashGate) run(ctx context.Context, memKiB uint32, fn func()) error {
+	weight := min(max(int64(memKiB), 1), g.capacity)
+	waitCtx, cancel := context.WithTimeout(ctx, g.wait)
+	defer cancel()
+	if err := g.sem.Acquire(waitCtx, weight); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errHashBusy
+	}
+	defer g.sem.Release(weight)
+	fn()
+	return nil
+}
+
+// hashPassword is HashPassword within the gate.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	var hash string
+	var err error
+	if gerr := s.hashes.run(ctx, s.cfg.Argon2.MemoryKiB, func() { hash, err = HashPassword(password, s.cfg.Argon2) }); gerr != nil {
+		return "", gerr
+	}
+	return hash, err
+}
+
+// verifyPassword is VerifyPassword within the gate, weighed by the stored
+// hash's own memory cost.
+func (s *Service) verifyPassword(ctx context.Context, password, hash string) (ok, rehash bool, err error) {
+	mem := s.cfg.Argon2.MemoryKiB
+	if p, _, _, perr := parsePHC(hash); perr == nil {
+		mem = p.MemoryKiB
+	}
+	err = s.hashes.run(ctx, mem, func() { ok, rehash = VerifyPassword(password, hash, s.cfg.Argon2) })
+	return ok, rehash, err
 }

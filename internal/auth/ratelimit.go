@@ -3,8 +3,9 @@ package auth
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"callboard/internal/store"
@@ -17,43 +18,56 @@ type limiter struct {
 	now func() time.Time
 }
 
-// blocked returns how long to wait when key has reached limit in the
-// current window, or 0.
-func (l limiter) blocked(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error) {
-	var start, hits int64
-	err := l.db.Read().QueryRowContext(ctx, `SELECT window_start, hits FROM rate_limits WHERE key = $1`, key).Scan(&start, &hits)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read rate limit: %w", err)
-	}
-	end := store.Time(start).Add(window)
-	now := l.now()
-	if hits < int64(limit) || !now.Before(end) {
-		return 0, nil
-	}
-	return end.Sub(now), nil
+// rule is one limit: at most limit events per key in each window.
+type rule struct {
+	key    string
+	limit  int
+	window time.Duration
 }
 
-// hit counts one event for key, starting a new window when the last one ended.
-func (l limiter) hit(ctx context.Context, tx *sql.Tx, key string, window time.Duration) error {
+// take counts one event for each rule's key and reports how long to wait
+// when any of them is now over its limit (0 when all are within). Counting
+// and checking are one statement per key (an upsert returning the new
+// count), so parallel attempts cannot all read a count below the limit
+// before any of them is counted: at most limit events pass per window,
+// however many arrive at once. Keys are taken in sorted order, so that
+// PostgreSQL's row locks never deadlock.
+func (l limiter) take(ctx context.Context, tx *sql.Tx, rules ...rule) (time.Duration, error) {
 	now := l.now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
-		ON CONFLICT (key) DO UPDATE SET
-			hits = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.hits + 1 END,
-			window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END`,
-		key, store.Millis(now), store.Millis(now.Add(-window)))
-	if err != nil {
-		return fmt.Errorf("count rate limit: %w", err)
+	var wait time.Duration
+	rules = slices.SortedFunc(slices.Values(rules), func(a, b rule) int { return strings.Compare(a.key, b.key) })
+	for _, r := range rules {
+		var start, hits int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
+			ON CONFLICT (key) DO UPDATE SET
+				hits = CASE WHEN rate_limits.window_start <= $3 THEN 1 ELSE rate_limits.hits + 1 END,
+				window_start = CASE WHEN rate_limits.window_start <= $3 THEN $2 ELSE rate_limits.window_start END
+			RETURNING window_start, hits`,
+			r.key, store.Millis(now), store.Millis(now.Add(-r.window))).Scan(&start, &hits)
+		if err != nil {
+			return 0, fmt.Errorf("count rate limit: %w", err)
+		}
+		if hits > int64(r.limit) {
+			wait = max(wait, store.Time(start).Add(r.window).Sub(now))
+		}
+	}
+	return wait, nil
+}
+
+// forgive takes back one event counted for each key (after a successful
+// sign-in, so a user's own sign-ins never count against them).
+func (l limiter) forgive(ctx context.Context, tx *sql.Tx, keys ...string) error {
+	for _, key := range keys {
+		if _, err := tx.ExecContext(ctx, `UPDATE rate_limits SET hits = hits - 1 WHERE key = $1 AND hits > 0`, key); err != nil {
+			return fmt.Errorf("forgive rate limit: %w", err)
+		}
 	}
 	return nil
 }
 
-// reset forgets key's count (after a successful sign-in).
-func (l limiter) reset(ctx context.Context, key string) error {
-	_, err := l.db.Write().ExecContext(ctx, `DELETE FROM rate_limits WHERE key = $1`, key)
-	if err != nil {
+// reset forgets key's count.
+func (l limiter) reset(ctx context.Context, tx *sql.Tx, key string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE key = $1`, key); err != nil {
 		return fmt.Errorf("reset rate limit: %w", err)
 	}
 	return nil
@@ -64,7 +78,8 @@ func (l limiter) reset(ctx context.Context, key string) error {
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	now := s.cfg.Now()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE window_start <= $1`, store.Millis(now.Add(-s.cfg.LoginWindow))); err != nil {
+		longest := max(s.cfg.LoginWindow, s.cfg.RegistrationWindow)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE window_start <= $1`, store.Millis(now.Add(-longest))); err != nil {
 			return fmt.Errorf("purge rate limits: %w", err)
 		}
 		// Ended sessions are kept a while for the security log, then dropped

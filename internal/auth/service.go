@@ -12,19 +12,23 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"runtime"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"callboard/internal/account"
 	"callboard/internal/apperr"
 	"callboard/internal/phone"
+	"callboard/internal/plaintext"
 	"callboard/internal/principal"
 	"callboard/internal/store"
 )
@@ -43,9 +47,32 @@ type Config struct {
 	SessionLifetime time.Duration // a session ends this long after sign-in, however used (30 days)
 	Argon2          Argon2Params  // password hashing cost (OWASP minimum)
 
-	LoginFailuresPerAccount int           // failed logins per account per window (10)
-	LoginFailuresPerAddress int           // failed logins per client address per window (100)
-	LoginWindow             time.Duration // the window (15m)
+	// Sign-in attempts are limited per window (see the README's security
+	// section for why these three): per account from one address (strict),
+	// per account from anywhere (looser, and waived for addresses the
+	// account has signed in from), and per address over all accounts.
+	LoginAttemptsPerAccountAddress int           // per account and client address (10)
+	LoginAttemptsPerAccount        int           // per account, from addresses it never signed in from (50)
+	LoginAttemptsPerAddress        int           // per client address (100)
+	LoginWindow                    time.Duration // the window (15m)
+	// KnownAddressAge is how far back a sign-in from an address makes it
+	// known to the account (30 days).
+	KnownAddressAge time.Duration
+
+	RegistrationsPerAddress int           // registrations per client address per window (30)
+	RegistrationWindow      time.Duration // that window (1h)
+
+	// HashConcurrency is how many password hashes may be computed at once
+	// (each holds Argon2.MemoryKiB); the number of CPUs when 0.
+	HashConcurrency int
+	// HashQueueWait is how long a request waits for its turn to hash before
+	// it is answered 503 (2s).
+	HashQueueWait time.Duration
+
+	// RefreshGrace is how long after a rotation the rotated refresh token
+	// still returns the same new pair, for tabs or retries that refresh at
+	// once (5s). Later use of it is reuse and revokes the session.
+	RefreshGrace time.Duration
 
 	Now    func() time.Time // the clock; time.Now when nil
 	Logger *slog.Logger     // background failures (Run); discarded when nil
@@ -64,15 +91,36 @@ func (c *Config) setDefaults() {
 	if c.Argon2 == (Argon2Params{}) {
 		c.Argon2 = DefaultArgon2
 	}
-	if c.LoginFailuresPerAccount == 0 {
-		c.LoginFailuresPerAccount = 10
+	if c.LoginAttemptsPerAccountAddress == 0 {
+		c.LoginAttemptsPerAccountAddress = 10
 	}
-	if c.LoginFailuresPerAddress == 0 {
+	if c.LoginAttemptsPerAccount == 0 {
+		c.LoginAttemptsPerAccount = 50
+	}
+	if c.LoginAttemptsPerAddress == 0 {
 		// Generous: many Pakistani mobile users share carrier-grade NAT addresses.
-		c.LoginFailuresPerAddress = 100
+		c.LoginAttemptsPerAddress = 100
 	}
 	if c.LoginWindow == 0 {
 		c.LoginWindow = 15 * time.Minute
+	}
+	if c.KnownAddressAge == 0 {
+		c.KnownAddressAge = 30 * 24 * time.Hour
+	}
+	if c.RegistrationsPerAddress == 0 {
+		c.RegistrationsPerAddress = 30
+	}
+	if c.RegistrationWindow == 0 {
+		c.RegistrationWindow = time.Hour
+	}
+	if c.HashConcurrency <= 0 {
+		c.HashConcurrency = runtime.NumCPU()
+	}
+	if c.HashQueueWait == 0 {
+		c.HashQueueWait = 2 * time.Second
+	}
+	if c.RefreshGrace == 0 {
+		c.RefreshGrace = 5 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -94,6 +142,7 @@ type Service struct {
 	cfg      Config
 	signer   tokenSigner
 	limits   limiter
+	hashes   *hashGate
 	// dummyHash is verified against when an email is unknown, so an unknown
 	// email costs the same time as a wrong password.
 	dummyHash string
@@ -116,6 +165,7 @@ func NewService(cfg Config) (*Service, error) {
 		cfg:       cfg,
 		signer:    tokenSigner{key: cfg.SigningKey, ttl: cfg.AccessTTL, now: cfg.Now},
 		limits:    limiter{db: cfg.DB, now: cfg.Now},
+		hashes:    newHashGate(cfg.HashConcurrency, cfg.Argon2, cfg.HashQueueWait),
 		dummyHash: dummy,
 	}, nil
 }
@@ -151,6 +201,9 @@ func NormalizeEmail(location, raw string) (string, *apperr.Error) {
 	if email == "" {
 		return "", apperr.Invalid(location, "is required")
 	}
+	if msg := plaintext.Problem(email); msg != "" {
+		return "", apperr.Invalid(location, msg)
+	}
 	if len(email) > maxEmailLen {
 		return "", apperr.Invalid(location, fmt.Sprintf("must be at most %d characters", maxEmailLen))
 	}
@@ -163,8 +216,15 @@ func NormalizeEmail(location, raw string) (string, *apperr.Error) {
 }
 
 // CreateUser validates and stores a new account. Errors: Invalid naming each
-// bad field; Conflict when the email is taken.
+// bad field; Conflict when the email is taken; Unavailable when password
+// hashing is saturated.
 func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (account.User, error) {
+	return s.createUser(ctx, in, client, false)
+}
+
+// createUser is CreateUser; limited counts the registration against the
+// client address's limit once the input is valid, before the costly hash.
+func (s *Service) createUser(ctx context.Context, in NewUser, client Client, limited bool) (account.User, error) {
 	var problems []apperr.FieldError
 	email, emailErr := NormalizeEmail("body.email", in.Email)
 	if emailErr != nil {
@@ -181,7 +241,9 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (ac
 	var phoneE164 *string
 	if strings.TrimSpace(in.Phone) != "" {
 		p, err := phone.Normalize(in.Phone, phone.DefaultRegion)
-		if err != nil {
+		if msg := plaintext.Problem(in.Phone); msg != "" {
+			problems = append(problems, apperr.FieldError{Location: "body.phone", Message: msg})
+		} else if err != nil {
 			problems = append(problems, apperr.FieldError{Location: "body.phone", Message: "must be a valid phone number, like +92 300 1234567"})
 		} else {
 			phoneE164 = &p
@@ -193,7 +255,19 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (ac
 	if len(problems) > 0 {
 		return account.User{}, apperr.InvalidFields(problems...)
 	}
-	hash, err := HashPassword(in.Password, s.cfg.Argon2)
+	if limited {
+		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			wait, err := s.limits.take(ctx, tx, rule{"register:address:" + client.IP, s.cfg.RegistrationsPerAddress, s.cfg.RegistrationWindow})
+			if err == nil && wait > 0 {
+				err = apperr.RateLimited("too many registrations from this address; try again later", wait)
+			}
+			return err
+		})
+		if err != nil {
+			return account.User{}, err
+		}
+	}
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return account.User{}, err
 	}
@@ -217,51 +291,77 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (ac
 	return s.profiles.Profile(ctx, id)
 }
 
-// SignUp creates an account and signs it in.
+// SignUp creates an account and signs it in. Registrations are limited
+// per client address. Errors: those of CreateUser; RateLimited.
 func (s *Service) SignUp(ctx context.Context, in NewUser, client Client) (account.User, Tokens, error) {
-	u, err := s.CreateUser(ctx, in, client)
+	u, err := s.createUser(ctx, in, client, true)
 	if err != nil {
 		return account.User{}, Tokens{}, err
 	}
-	tokens, err := s.startSession(ctx, u.ID, client)
+	tokens, err := s.startSession(ctx, u.ID, client, nil)
 	return u, tokens, err
 }
 
 var errBadCredentials = apperr.Unauthorized("invalid email or password")
 
 // Login checks credentials and starts a session. Unknown email and wrong
-// password get the same answer in similar time. Errors: Unauthorized;
-// RateLimited when the account or the address failed too often.
+// password get the same answer in similar time.
+//
+// Every attempt is counted before the password is checked, in one atomic
+// statement per limit, so parallel attempts cannot slip past a limit: per
+// account and address (strict), per account (looser; not applied from an
+// address the account signed in from recently, so strangers cannot lock
+// its owner out) and per address. A successful sign-in takes its attempt
+// back. Errors: Invalid for an email that is not text; Unauthorized;
+// RateLimited; Unavailable when password hashing is saturated.
 func (s *Service) Login(ctx context.Context, email, password string, client Client) (account.User, Tokens, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	accountKey, addressKey := "login:account:"+email, "login:address:"+client.IP
-	for _, l := range []struct {
-		key   string
-		limit int
-	}{{accountKey, s.cfg.LoginFailuresPerAccount}, {addressKey, s.cfg.LoginFailuresPerAddress}} {
-		wait, err := s.limits.blocked(ctx, l.key, l.limit, s.cfg.LoginWindow)
-		if err != nil {
-			return account.User{}, Tokens{}, err
-		}
-		if wait > 0 {
-			return account.User{}, Tokens{}, apperr.RateLimited("too many failed sign-in attempts; try again later", wait)
-		}
+	if msg := plaintext.Problem(email); msg != "" {
+		return account.User{}, Tokens{}, apperr.Invalid("body.email", msg)
 	}
-
 	userID, hash, err := s.credentials(ctx, email)
-	if errors.Is(err, sql.ErrNoRows) {
-		VerifyPassword(password, s.dummyHash, s.cfg.Argon2)
-		return account.User{}, Tokens{}, s.loginFailed(ctx, nil, accountKey, addressKey, client)
+	known := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return account.User{}, Tokens{}, fmt.Errorf("find user: %w", err)
 	}
+	// Asked for unknown emails too (of no user), so both cost the same.
+	familiar, err := s.knownAddress(ctx, userID, client.IP)
 	if err != nil {
 		return account.User{}, Tokens{}, err
 	}
-	ok, rehash := VerifyPassword(password, hash, s.cfg.Argon2)
-	if !ok {
-		return account.User{}, Tokens{}, s.loginFailed(ctx, &userID, accountKey, addressKey, client)
+	pairKey, accountKey, addressKey := "login:pair:"+email+" "+client.IP, "login:account:"+email, "login:address:"+client.IP
+	rules := []rule{
+		{pairKey, s.cfg.LoginAttemptsPerAccountAddress, s.cfg.LoginWindow},
+		{addressKey, s.cfg.LoginAttemptsPerAddress, s.cfg.LoginWindow},
 	}
-	if err := s.limits.reset(ctx, accountKey); err != nil {
+	forgiven := []string{addressKey}
+	if !familiar {
+		rules = append(rules, rule{accountKey, s.cfg.LoginAttemptsPerAccount, s.cfg.LoginWindow})
+		forgiven = append(forgiven, accountKey)
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		wait, err := s.limits.take(ctx, tx, rules...)
+		if err == nil && wait > 0 {
+			err = apperr.RateLimited("too many sign-in attempts; try again later", wait)
+		}
+		return err
+	})
+	if err != nil {
 		return account.User{}, Tokens{}, err
+	}
+
+	if !known {
+		if _, _, err := s.verifyPassword(ctx, password, s.dummyHash); err != nil {
+			return account.User{}, Tokens{}, err
+		}
+		return account.User{}, Tokens{}, s.loginFailed(ctx, nil, client)
+	}
+	ok, rehash, err := s.verifyPassword(ctx, password, hash)
+	if err != nil {
+		return account.User{}, Tokens{}, err
+	}
+	if !ok {
+		return account.User{}, Tokens{}, s.loginFailed(ctx, &userID, client)
 	}
 	if rehash {
 		if err := s.setPasswordHash(ctx, userID, password); err != nil {
@@ -272,17 +372,32 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 	if err != nil {
 		return account.User{}, Tokens{}, err
 	}
-	tokens, err := s.startSession(ctx, userID, client)
+	tokens, err := s.startSession(ctx, userID, client, func(tx *sql.Tx) error {
+		if err := s.limits.reset(ctx, tx, pairKey); err != nil {
+			return err
+		}
+		return s.limits.forgive(ctx, tx, forgiven...)
+	})
 	return u, tokens, err
 }
 
-func (s *Service) loginFailed(ctx context.Context, userID *int64, accountKey, addressKey string, client Client) error {
+// knownAddress reports whether the user signed in from ip within
+// KnownAddressAge (sessions are kept that long after they end).
+func (s *Service) knownAddress(ctx context.Context, userID int64, ip string) (bool, error) {
+	var one int
+	err := s.db.Read().QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE user_id = $1 AND ip = $2 AND created_at > $3 LIMIT 1`,
+		userID, ip, store.Millis(s.cfg.Now().Add(-s.cfg.KnownAddressAge))).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("known address: %w", err)
+	}
+	return true, nil
+}
+
+func (s *Service) loginFailed(ctx context.Context, userID *int64, client Client) error {
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, key := range []string{accountKey, addressKey} {
-			if err := s.limits.hit(ctx, tx, key, s.cfg.LoginWindow); err != nil {
-				return err
-			}
-		}
 		return audit(ctx, tx, userID, "login.failed", client, "", s.cfg.Now())
 	})
 	if err != nil {
@@ -292,7 +407,7 @@ func (s *Service) loginFailed(ctx context.Context, userID *int64, accountKey, ad
 }
 
 func (s *Service) setPasswordHash(ctx context.Context, userID int64, password string) error {
-	hash, err := HashPassword(password, s.cfg.Argon2)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -315,8 +430,9 @@ func (s *Service) credentials(ctx context.Context, email string) (int64, string,
 	return id, hash, err
 }
 
-// startSession creates a session for a device and its first token pair.
-func (s *Service) startSession(ctx context.Context, userID int64, client Client) (Tokens, error) {
+// startSession creates a session for a device and its first token pair;
+// also, when not nil, runs in the same transaction.
+func (s *Service) startSession(ctx context.Context, userID int64, client Client, also func(tx *sql.Tx) error) (Tokens, error) {
 	refresh, hash, err := newRefreshToken()
 	if err != nil {
 		return Tokens{}, err
@@ -326,9 +442,14 @@ func (s *Service) startSession(ctx context.Context, userID int64, client Client)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, refresh_hash, user_agent, ip, created_at, last_used_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id`,
-			userID, hash, truncate(client.UserAgent, 512), client.IP, store.Millis(now), store.Millis(now.Add(s.cfg.SessionLifetime))).Scan(&sessionID)
+			userID, hash, client.storedUserAgent(), client.IP, store.Millis(now), store.Millis(now.Add(s.cfg.SessionLifetime))).Scan(&sessionID)
 		if err != nil {
 			return fmt.Errorf("insert session: %w", err)
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		return audit(ctx, tx, &userID, "login.succeeded", client, "", now)
 	})
@@ -345,58 +466,64 @@ func (s *Service) startSession(ctx context.Context, userID int64, client Client)
 var errBadRefresh = apperr.Unauthorized("refresh token is invalid or expired; sign in again")
 
 // Refresh exchanges a refresh token for a new pair; the presented one stops
-// working. Presenting a token that was already exchanged means it leaked (or
-// was replayed): the whole session is revoked. Errors: Unauthorized.
+// working. Within RefreshGrace of its rotation, a rotated token returns the
+// same new pair again (two tabs, or a retry after a lost answer, refresh at
+// once), as long as that pair has not been rotated in turn. Presenting a
+// rotated token later means it leaked (or was replayed): the whole session
+// is revoked. Errors: Unauthorized.
 func (s *Service) Refresh(ctx context.Context, refresh string, client Client) (Tokens, error) {
 	oldHash := hashRefreshToken(refresh)
-	newToken, newHash, err := newRefreshToken()
-	if err != nil {
-		return Tokens{}, err
-	}
+	newToken := s.successor(refresh)
+	newHash := hashRefreshToken(newToken)
 	now := s.cfg.Now()
-	var userID, sessionID int64
+	nowMs := store.Millis(now)
+	var userID, sessionID, issuedMs int64
 	reused := false
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var created, lastUsed, expires int64
-		var revoked, deleted sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, u.deleted_at
-			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = $1`, oldHash).
-			Scan(&sessionID, &userID, &created, &lastUsed, &expires, &revoked, &deleted)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.QueryRowContext(ctx, `SELECT r.session_id, s.user_id FROM retired_refresh_tokens r JOIN sessions s ON s.id = r.session_id
-				WHERE r.token_hash = $1`, oldHash).Scan(&sessionID, &userID)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// Two rounds: a refresh that loses the race to rotate this token
+		// (PostgreSQL) looks again and finds it rotated, within the grace.
+		for range 2 {
+			var created, lastUsed, expires int64
+			var revoked, deleted sql.NullInt64
+			err := tx.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, u.deleted_at
+				FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = $1`, oldHash).
+				Scan(&sessionID, &userID, &created, &lastUsed, &expires, &revoked, &deleted)
 			if errors.Is(err, sql.ErrNoRows) {
+				var rotated bool
+				rotated, reused, err = s.rotatedRefresh(ctx, tx, oldHash, newHash, now, &sessionID, &userID, &issuedMs)
+				if err != nil || rotated {
+					return err
+				}
+				if reused {
+					if err := revokeSession(ctx, tx, sessionID, "refresh token reused", now); err != nil {
+						return err
+					}
+					return audit(ctx, tx, &userID, "session.refresh_reuse", client, fmt.Sprintf("session %d", sessionID), now)
+				}
 				return errBadRefresh
 			}
 			if err != nil {
-				return fmt.Errorf("find retired token: %w", err)
+				return fmt.Errorf("find session: %w", err)
 			}
-			reused = true
-			if err := revokeSession(ctx, tx, sessionID, "refresh token reused", now); err != nil {
-				return err
+			if revoked.Valid || deleted.Valid || expires <= nowMs || lastUsed+s.cfg.SessionIdle.Milliseconds() <= nowMs {
+				return errBadRefresh
 			}
-			return audit(ctx, tx, &userID, "session.refresh_reuse", client, fmt.Sprintf("session %d", sessionID), now)
+			res, err := tx.ExecContext(ctx, `UPDATE sessions SET refresh_hash = $1, last_used_at = $2, ip = $3, user_agent = $4
+				WHERE id = $5 AND refresh_hash = $6`, newHash, nowMs, client.IP, client.storedUserAgent(), sessionID, oldHash)
+			if err != nil {
+				return fmt.Errorf("rotate refresh token: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				continue
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO retired_refresh_tokens (token_hash, session_id, retired_at) VALUES ($1, $2, $3)`, oldHash, sessionID, nowMs)
+			if err != nil {
+				return fmt.Errorf("retire refresh token: %w", err)
+			}
+			issuedMs = nowMs
+			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("find session: %w", err)
-		}
-		nowMs := store.Millis(now)
-		if revoked.Valid || deleted.Valid || expires <= nowMs || lastUsed+s.cfg.SessionIdle.Milliseconds() <= nowMs {
-			return errBadRefresh
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET refresh_hash = $1, last_used_at = $2, ip = $3, user_agent = $4
-			WHERE id = $5 AND refresh_hash = $6`, newHash, nowMs, client.IP, truncate(client.UserAgent, 512), sessionID, oldHash)
-		if err != nil {
-			return fmt.Errorf("rotate refresh token: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errBadRefresh
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO retired_refresh_tokens (token_hash, session_id, retired_at) VALUES ($1, $2, $3)`, oldHash, sessionID, nowMs)
-		if err != nil {
-			return fmt.Errorf("retire refresh token: %w", err)
-		}
-		return nil
+		return errBadRefresh
 	})
 	if err != nil {
 		return Tokens{}, err
@@ -405,11 +532,44 @@ func (s *Service) Refresh(ctx context.Context, refresh string, client Client) (T
 		// The revocation above is committed; the caller still gets a plain 401.
 		return Tokens{}, errBadRefresh
 	}
-	access, err := s.signer.issue(userID, sessionID)
+	// The access token is made from the rotation's time and the new refresh
+	// token alone, so an answer within the grace is the very same pair.
+	access, err := s.signer.issueAt(userID, sessionID, store.Time(issuedMs), jtiOf(s.cfg.SigningKey, newToken))
 	if err != nil {
 		return Tokens{}, err
 	}
 	return Tokens{Access: access, Refresh: newToken}, nil
+}
+
+// rotatedRefresh looks oldHash up among rotated tokens. rotated: it was
+// rotated within the grace, its successor (newHash) is still the session's
+// live token, and ids and issuedMs are set to answer with that pair again.
+// reused: it was rotated before, outside that grace (the caller revokes).
+// Neither: unknown token, or a graced one whose successor moved on.
+func (s *Service) rotatedRefresh(ctx context.Context, tx *sql.Tx, oldHash, newHash []byte, now time.Time,
+	sessionID, userID, issuedMs *int64) (rotated, reused bool, err error) {
+	var retired, expires, lastUsed int64
+	var current []byte
+	var revoked, deleted sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT r.session_id, s.user_id, r.retired_at, s.refresh_hash, s.expires_at, s.last_used_at, s.revoked_at, u.deleted_at
+		FROM retired_refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id
+		WHERE r.token_hash = $1`, oldHash).Scan(sessionID, userID, &retired, &current, &expires, &lastUsed, &revoked, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("find retired token: %w", err)
+	}
+	nowMs := store.Millis(now)
+	if nowMs-retired > s.cfg.RefreshGrace.Milliseconds() {
+		return false, true, nil
+	}
+	live := !revoked.Valid && !deleted.Valid && expires > nowMs && lastUsed+s.cfg.SessionIdle.Milliseconds() > nowMs
+	if !live || !bytes.Equal(current, newHash) {
+		return false, false, nil
+	}
+	*issuedMs = retired
+	return true, false, nil
 }
 
 // Logout ends the session that refresh belongs to. Unknown or already-used
@@ -469,11 +629,25 @@ func revokeSession(ctx context.Context, tx *sql.Tx, sessionID int64, reason stri
 
 func audit(ctx context.Context, tx *sql.Tx, userID *int64, kind string, client Client, detail string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (user_id, kind, ip, user_agent, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		userID, kind, client.IP, truncate(client.UserAgent, 512), detail, store.Millis(now))
+		userID, kind, client.IP, client.storedUserAgent(), detail, store.Millis(now))
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", kind, err)
 	}
 	return nil
+}
+
+// storedUserAgent is the User-Agent as stored. A header may hold any
+// bytes, and PostgreSQL's text takes neither NUL nor bytes that are not
+// UTF-8: those and other control characters become U+FFFD, and the result
+// is cut at 512 bytes.
+func (c Client) storedUserAgent() string {
+	ua := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(c.UserAgent, string(utf8.RuneError)))
+	return truncate(ua, 512)
 }
 
 func truncate(s string, n int) string {
@@ -502,7 +676,7 @@ func (s *Service) ResetPassword(ctx context.Context, userID int64, location, pas
 	if perr := CheckPasswordPolicy(location, password, email, first, last); perr != nil {
 		return perr
 	}
-	hash, err := HashPassword(password, s.cfg.Argon2)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -40,11 +41,16 @@ type tokenSigner struct {
 }
 
 func (s *tokenSigner) issue(userID, sessionID int64) (string, error) {
-	now := s.now()
 	jti := make([]byte, 16)
 	if _, err := rand.Read(jti); err != nil {
 		return "", fmt.Errorf("token id: %w", err)
 	}
+	return s.issueAt(userID, sessionID, s.now(), jti)
+}
+
+// issueAt issues the access token of a session as of now with token id
+// jti: the same arguments make the same token.
+func (s *tokenSigner) issueAt(userID, sessionID int64, now time.Time, jti []byte) (string, error) {
 	claims := accessClaims{
 		SessionID: sessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -104,6 +110,26 @@ func newRefreshToken() (token string, hash []byte, err error) {
 	}
 	token = base64.RawURLEncoding.EncodeToString(b)
 	return token, hashRefreshToken(token), nil
+}
+
+// successor is the refresh token that replaces token when it is rotated:
+// an HMAC of it under the signing key, so a refresh repeated within the
+// grace window can hand out the same token again although only hashes are
+// stored, and nobody without the key can tell a successor from random.
+func (s *Service) successor(token string) string {
+	mac := hmac.New(sha256.New, s.cfg.SigningKey)
+	mac.Write([]byte("callboard refresh successor\x00"))
+	mac.Write([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// jtiOf is the access token id that goes with refresh token token: derived
+// like successor (under another label), 128 bits.
+func jtiOf(key []byte, token string) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("callboard access token id\x00"))
+	mac.Write([]byte(token))
+	return mac.Sum(nil)[:16]
 }
 
 // hashRefreshToken is SHA-256: refresh tokens are long random strings, so a

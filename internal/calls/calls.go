@@ -202,13 +202,14 @@ type Service struct {
 	logger      *slog.Logger
 	search      searchIndex // full-text search, per database
 	insertSQL   string      // the statement that inserts a call
+	exports     *exportGate
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
 	s := &Service{db: cfg.DB, accounts: cfg.Accounts, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
 		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
-		search: newSearchIndex(cfg.DB)}
+		search: newSearchIndex(cfg.DB), exports: newExportGate()}
 	s.insertSQL = s.insertCall()
 	if s.now == nil {
 		s.now = time.Now

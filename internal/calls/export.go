@@ -1,18 +1,65 @@
 package calls
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
+
+	"callboard/internal/apperr"
 )
 
 // exportBatch is how many rows the export reads per query: each batch is
 // a keyset query, so memory stays constant and no read transaction is held
 // open for the whole download.
 const exportBatch = 1000
+
+// maxExportsPerUser caps one user's concurrent exports; the cap over all
+// users is twice the CPUs (at least 4): an export is a long, costly answer,
+// so one user (or a few stalled clients) cannot take them all.
+const maxExportsPerUser = 2
+
+// exportGate counts running exports, per user and in all.
+type exportGate struct {
+	mu     sync.Mutex
+	max    int
+	total  int
+	byUser map[int64]int
+}
+
+func newExportGate() *exportGate {
+	return &exportGate{max: max(4, 2*runtime.NumCPU()), byUser: map[int64]int{}}
+}
+
+var errTooManyExports = apperr.RateLimited("too many exports are running; wait for one to finish", 5*time.Second)
+
+// acquire takes an export slot for userID. Errors: RateLimited when the
+// user or the server is at its cap.
+func (g *exportGate) acquire(userID int64) (release func(), err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.total >= g.max || g.byUser[userID] >= maxExportsPerUser {
+		return nil, errTooManyExports
+	}
+	g.total++
+	g.byUser[userID]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			g.total--
+			if g.byUser[userID]--; g.byUser[userID] == 0 {
+				delete(g.byUser, userID)
+			}
+		})
+	}, nil
+}
 
 // exportHeader is the CSV's first row.
 var exportHeader = []string{"id", "external_id", "started_at", "answered_at", "ended_at", "direction",
@@ -25,11 +72,14 @@ type Export struct {
 	f        filter
 	userID   int64
 	loc      *time.Location
+	release  func()
 	Filename string // calls-YYYYMMDD.csv, the date in the user's timezone
 }
 
-// NewExport checks p's filters for an export of the user's matching calls.
-// Errors: Invalid naming the bad parameter.
+// NewExport checks p's filters for an export of the user's matching calls,
+// and takes one of the user's export slots until WriteCSV ends (or Close).
+// Errors: Invalid naming the bad parameter; RateLimited when the user, or
+// the server, already runs as many exports as it may.
 func (s *Service) NewExport(ctx context.Context, userID int64, p ListFilter) (*Export, error) {
 	f, err := s.parseFilter(ctx, userID, p)
 	if err != nil {
@@ -39,58 +89,47 @@ func (s *Service) NewExport(ctx context.Context, userID int64, p ListFilter) (*E
 	if err != nil {
 		return nil, fmt.Errorf("user timezone: %w", err)
 	}
-	return &Export{s: s, f: f, userID: userID, loc: loc,
+	release, err := s.exports.acquire(userID)
+	if err != nil {
+		return nil, err
+	}
+	return &Export{s: s, f: f, userID: userID, loc: loc, release: release,
 		Filename: "calls-" + s.now().In(loc).Format("20060102") + ".csv"}, nil
 }
 
+// Close gives the export's slot back; WriteCSV does so when it ends.
+func (e *Export) Close() { e.release() }
+
 // WriteCSV streams the export to w row by row in the list's order, calling
-// flush after each batch. Memory use does not grow with the number of rows.
-// Cells that a spreadsheet would run as a formula (starting with = + - @,
-// tab or carriage return) are prefixed with a single quote (OWASP CSV
-// injection).
+// flush after each batch, and closes the export. Memory use does not grow
+// with the number of rows. A batch is read into memory with a connection
+// from the read pool, which goes back to the pool before the batch is
+// written: a client that reads slowly, or stops, holds no connection while
+// it keeps the writes waiting. Cells that a spreadsheet would run as a
+// formula (starting with = + - @, tab or carriage return) are prefixed with
+// a single quote (OWASP CSV injection).
 func (e *Export) WriteCSV(ctx context.Context, w io.Writer, flush func()) error {
-	cw := csv.NewWriter(w)
+	defer e.Close()
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
 	if err := cw.Write(exportHeader); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	record := make([]string, len(exportHeader))
-	conn, err := e.s.db.Read().Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("export connection: %w", err)
-	}
-	defer conn.Close()
-	// An export reads the history once, front to back: a big page cache
-	// buys nothing, and on this connection it would hold tens of MB once
-	// the export is done. Shrink it for the export, then restore.
-	restore, err := e.s.db.Dialect.SmallCache(ctx, conn)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	defer restore()
 	var cur *cursor
 	for {
-		n := 0
-		var last Call
-		q, args := e.s.rowsQuery(&e.f, e.userID, cur, exportBatch, 0)
-		var werr error
-		err := queryViewsOn(ctx, conn, q, args, func(c *Call, v CallView) {
-			n++
-			last = *c
-			if werr == nil {
-				e.fill(record, &v)
-				werr = cw.Write(record)
-			}
-		})
+		n, last, err := e.readBatch(ctx, cw, record, cur)
 		if err != nil {
 			return err
-		}
-		if werr != nil {
-			return fmt.Errorf("write csv: %w", werr)
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("write csv: %w", err)
+		}
+		buf.Reset()
 		if flush != nil {
 			flush()
 		}
@@ -99,6 +138,43 @@ func (e *Export) WriteCSV(ctx context.Context, w io.Writer, flush func()) error 
 		}
 		cur = &cursor{order: e.f.order.name, value: e.f.order.sortValue(&last), id: last.ID}
 	}
+}
+
+// readBatch writes the batch of rows after cur to cw (in memory) and
+// returns how many there were and the last one.
+func (e *Export) readBatch(ctx context.Context, cw *csv.Writer, record []string, cur *cursor) (int, Call, error) {
+	conn, err := e.s.db.Read().Conn(ctx)
+	if err != nil {
+		return 0, Call{}, fmt.Errorf("export connection: %w", err)
+	}
+	defer conn.Close()
+	// An export reads the history once, front to back: a big page cache
+	// buys nothing, and on this connection it would hold tens of MB once
+	// the export is done. Shrink it for the batch, then restore.
+	restore, err := e.s.db.Dialect.SmallCache(ctx, conn)
+	if err != nil {
+		return 0, Call{}, fmt.Errorf("export: %w", err)
+	}
+	defer restore()
+	n := 0
+	var last Call
+	q, args := e.s.rowsQuery(&e.f, e.userID, cur, exportBatch, 0)
+	var werr error
+	err = queryViewsOn(ctx, conn, q, args, func(c *Call, v CallView) {
+		n++
+		last = *c
+		if werr == nil {
+			e.fill(record, &v)
+			werr = cw.Write(record)
+		}
+	})
+	if err != nil {
+		return 0, Call{}, err
+	}
+	if werr != nil {
+		return 0, Call{}, fmt.Errorf("write csv: %w", werr)
+	}
+	return n, last, nil
 }
 
 func (e *Export) fill(r []string, v *CallView) {

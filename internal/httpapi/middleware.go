@@ -14,6 +14,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"callboard/internal/store"
 )
 
 // maxRequestBody caps every request body; operations set tighter limits.
@@ -179,43 +181,96 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 // observe logs each request and records its metrics, labelled by the
 // matched route pattern (never the raw path, which would explode label sets).
-func observe(next http.Handler, m *metrics) http.Handler {
+// A request its client abandoned counts as 499 (also a streamed answer cut
+// off half-way), never as a server error, and is logged at info.
+//
+// Every write of an answer gets writeTimeout to complete (a deadline on the
+// connection, set before each write and flush): a client that stops reading
+// fails the write that waits for it instead of holding the handler, and
+// whatever the handler holds, for ever. Long answers (exports) stay
+// possible as long as the client keeps reading.
+func observe(next http.Handler, m *metrics, writeTimeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rw := &statusWriter{ResponseWriter: w}
+		rw := &statusWriter{ResponseWriter: w, rc: http.NewResponseController(w), writeTimeout: writeTimeout}
+		defer func() {
+			rw.extendDeadline() // for the server's own final flush
+			elapsed := time.Since(start)
+			route := "unmatched"
+			if st := stateFrom(r.Context()); st != nil && st.route != "" {
+				route = st.route
+			}
+			status := rw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			aborted := recover()
+			if clientGone(r.Context()) && (status >= 500 || aborted != nil) {
+				status = StatusClientClosedRequest
+			} else if aborted != nil && status < 500 {
+				status = http.StatusInternalServerError // cut off half-way by the server
+			}
+			m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
+			m.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			loggerFrom(r.Context()).LogAttrs(r.Context(), level, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+				slog.Int("status", status), slog.Int64("bytes", rw.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.String("client", r.RemoteAddr))
+			if aborted != nil {
+				panic(aborted)
+			}
+		}()
 		next.ServeHTTP(rw, r)
-		elapsed := time.Since(start)
-		route := "unmatched"
-		if st := stateFrom(r.Context()); st != nil && st.route != "" {
-			route = st.route
+	})
+}
+
+// guardDatabase answers API requests 503 with Retry-After at once while the
+// database is down, and runs the others with a context that is cancelled as
+// soon as it goes down, so no request hangs on a frozen database.
+func guardDatabase(next http.Handler, db *store.DB) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			next.ServeHTTP(w, r)
+			return
 		}
-		status := rw.status
-		if status == 0 {
-			status = http.StatusOK
+		if !db.Available() {
+			for k, v := range errDatabaseUnavailable.GetHeaders() {
+				w.Header()[k] = v
+			}
+			writeProblem(w, http.StatusServiceUnavailable, errDatabaseUnavailable.Message)
+			return
 		}
-		m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
-		m.duration.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		}
-		loggerFrom(r.Context()).LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-			slog.Int("status", status), slog.Int64("bytes", rw.bytes), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
-			slog.String("client", r.RemoteAddr))
+		ctx, release := db.Guard(r.Context())
+		defer release()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	rc           *http.ResponseController
+	writeTimeout time.Duration
+	status       int
+	bytes        int64
+}
+
+// extendDeadline gives the next write writeTimeout to complete. Writers
+// without deadlines (tests' recorders) are left as they are.
+func (w *statusWriter) extendDeadline() {
+	if w.writeTimeout > 0 {
+		_ = w.rc.SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	}
 }
 
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
 	}
+	w.extendDeadline()
 	w.ResponseWriter.WriteHeader(status)
 }
 
@@ -223,6 +278,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.extendDeadline()
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
@@ -233,6 +289,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Flush passes flushes through for streamed answers.
 func (w *statusWriter) Flush() {
+	w.extendDeadline()
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}

@@ -1,14 +1,19 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"callboard/internal/apperr"
+	"callboard/internal/store"
 )
 
 var problemOnce sync.Once
@@ -21,10 +26,17 @@ func useProblemErrors() {
 	})
 }
 
+// StatusClientClosedRequest is nginx's 499: the client went away before
+// the answer was ready. Nobody receives it; logs and metrics count it
+// apart from the server's own failures.
+const StatusClientClosedRequest = 499
+
 // problemFor is the one mapping from errors to problem answers: an
 // *apperr.Error keeps its status and message; Huma's own errors (validation,
-// body too large, bad JSON) keep theirs; anything else is logged with the
-// request id and answered "internal error", never with its text.
+// body too large, bad JSON) keep theirs, said in API terms; a database that
+// cannot be reached is 503 with Retry-After; a request its client abandoned
+// is 499, logged at info; anything else is logged with the request id and
+// its cause, and answered "internal error", never with its text.
 func problemFor(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
 	for _, err := range errs {
 		if e, ok := apperr.As(err); ok {
@@ -32,8 +44,24 @@ func problemFor(ctx huma.Context, status int, msg string, errs ...error) huma.St
 		}
 	}
 	if status >= http.StatusInternalServerError {
-		var reqCtx = ctxOf(ctx)
-		loggerFrom(reqCtx).Error("request failed", "status", status, "msg", msg, "errs", errs)
+		reqCtx := ctxOf(ctx)
+		cause := errors.Join(errs...)
+		if cause == nil {
+			cause = errors.New(msg)
+		}
+		switch {
+		case clientGone(reqCtx):
+			loggerFrom(reqCtx).Info("request abandoned by the client", "err", cause.Error())
+			return &huma.ErrorModel{Status: StatusClientClosedRequest, Title: "Client Closed Request", Detail: "the client closed the request"}
+		case store.IsUnavailable(reqCtx, cause):
+			loggerFrom(reqCtx).Warn("database unavailable", "err", cause.Error())
+			if ctx != nil {
+				// Huma sends the headers of the handler's own error only.
+				ctx.SetHeader("Retry-After", errDatabaseUnavailable.GetHeaders().Get("Retry-After"))
+			}
+			return fromAppErr(errDatabaseUnavailable)
+		}
+		loggerFrom(reqCtx).Error("request failed", "status", status, "msg", msg, "err", cause.Error())
 		return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: "internal error"}
 	}
 	se := huma.NewError(status, msg, errs...)
@@ -41,6 +69,9 @@ func problemFor(ctx huma.Context, status int, msg string, errs ...error) huma.St
 		for _, d := range m.Errors {
 			if d == nil {
 				continue
+			}
+			if loc, text, ok := decodeErrorInAPITerms(d.Message); ok {
+				d.Location, d.Message = strings.TrimSuffix("body."+loc, "."), text
 			}
 			// Huma reports a missing property at its parent; name the field itself.
 			if name, ok := strings.CutPrefix(d.Message, "expected required property "); ok {
@@ -55,6 +86,51 @@ func problemFor(ctx huma.Context, status int, msg string, errs ...error) huma.St
 		}
 	}
 	return se
+}
+
+// errDatabaseUnavailable answers requests while the database cannot be
+// reached; recovery is automatic.
+var errDatabaseUnavailable = apperr.Unavailable("the database is unavailable; try again shortly", 2*time.Second)
+
+// clientGone reports whether the request was abandoned by its client (the
+// server cancels the request's context when the connection closes), as
+// opposed to a deadline or the database guard cancelling it.
+func clientGone(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled)
+}
+
+// goTypeError matches encoding/json's type errors, which name Go types and
+// struct fields: "json: cannot unmarshal number 6.0 into Go struct field
+// SettingsPatch.calls.auto_answer_delay_seconds of type int".
+var goTypeError = regexp.MustCompile(`^json: cannot unmarshal (\w+)(?: \S+)? into Go (?:struct field \w+\.(\S+)|value) of type (\S+)$`)
+
+// decodeErrorInAPITerms rewrites a JSON decoding error about Go types as
+// the field (path below the body) and what the API expects there.
+func decodeErrorInAPITerms(msg string) (field, text string, ok bool) {
+	m := goTypeError.FindStringSubmatch(msg)
+	if m == nil {
+		return "", "", false
+	}
+	goType := strings.TrimLeft(m[3], "*[]")
+	want := "a value of another type"
+	if _, name, ok := strings.Cut(goType, "."); ok {
+		goType = name // a named type: only its kind below is said
+	}
+	switch {
+	case strings.HasPrefix(m[3], "[]"):
+		want = "an array"
+	case strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint"):
+		want = "an integer (a whole number without a decimal point)"
+	case strings.HasPrefix(goType, "float"):
+		want = "a number"
+	case goType == "string":
+		want = "a string"
+	case goType == "bool":
+		want = "true or false"
+	case strings.HasPrefix(goType, "map"):
+		want = "an object"
+	}
+	return m[2], "expected " + want + ", got " + m[1], true
 }
 
 // scalar reports whether v is a single value: Huma echoes whole objects
@@ -81,8 +157,8 @@ func fromAppErr(e *apperr.Error) huma.StatusError {
 	for _, f := range e.Fields {
 		m.Errors = append(m.Errors, &huma.ErrorDetail{Location: f.Location, Message: f.Message, Value: f.Value})
 	}
-	if e.Kind == apperr.KindRateLimited {
-		return &problemWithHeaders{ErrorModel: m, headers: e.GetHeaders()}
+	if h := e.GetHeaders(); h != nil {
+		return &problemWithHeaders{ErrorModel: m, headers: h}
 	}
 	return m
 }

@@ -8,8 +8,10 @@ import (
 	"embed"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,11 +26,17 @@ import (
 // Config is what the server is built from.
 type Config struct {
 	Logger *slog.Logger
-	DB     *store.DB // pinged by /readyz
+	DB     *store.DB // pinged by /readyz; its outages answer 503
 	// Capabilities are mounted in this order (routes.go); their
 	// middlewares, if any, run before every operation.
 	Capabilities []Capability
 	Registry     *prometheus.Registry // metrics are registered here and served at /metrics
+	// MetricsElsewhere leaves /metrics out of this handler: the binary serves
+	// MetricsHandler on an address of its own (CALLBOARD_METRICS_ADDR).
+	MetricsElsewhere bool
+	// WriteTimeout is how long each write of an answer may wait for the
+	// client to read (20s when 0).
+	WriteTimeout time.Duration
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	Version        string
@@ -42,7 +50,10 @@ func New(cfg Config) http.Handler {
 	useProblemErrors()
 	mux := http.NewServeMux()
 	api := newAPI(mux, cfg.Version)
+	// Every operation's body is JSON unless it says otherwise (415).
+	api.UseMiddleware(requireJSON(api))
 	mount(api, cfg.Capabilities)
+	documentNullablePatchEnums(api.OpenAPI())
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -50,6 +61,10 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		if !cfg.DB.Available() {
+			writeProblem(w, http.StatusServiceUnavailable, "database unreachable")
+			return
+		}
 		if err := cfg.DB.Ping(ctx); err != nil {
 			loggerFrom(r.Context()).Warn("readiness check failed", "err", err)
 			writeProblem(w, http.StatusServiceUnavailable, "database unreachable")
@@ -57,19 +72,93 @@ func New(cfg Config) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": string(cfg.DB.Dialect)})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
+	if !cfg.MetricsElsewhere {
+		mux.Handle("GET /metrics", MetricsHandler(cfg.Registry))
+	}
 	docs, _ := fs.Sub(swaggerUI, "swaggerui")
 	mux.Handle("GET /swagger/", http.StripPrefix("/swagger/", http.FileServerFS(docs)))
 	mux.Handle("GET /swagger", http.RedirectHandler("/swagger/", http.StatusMovedPermanently))
 
 	metrics := newMetrics(cfg.Registry)
 	var h http.Handler = &router{mux: mux}
+	h = guardDatabase(h, cfg.DB)
 	h = securityHeaders(h)
 	h = recoverPanics(h)
-	h = observe(h, metrics)
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 20 * time.Second
+	}
+	h = observe(h, metrics, cfg.WriteTimeout)
 	h = realClientAddr(h, cfg.TrustedProxies)
 	h = withRequestState(h, cfg.Logger)
 	return h
+}
+
+// MetricsHandler serves the registry's metrics in Prometheus' format.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// requireJSON answers 415 when a request's body is declared as something
+// other than JSON on an operation whose body is JSON only. Huma checks this
+// for the bodies it parses itself; this covers every operation, including
+// those that read their raw body (the platform's ingest). A body without a
+// Content-Type is read as JSON.
+func requireJSON(api huma.API) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		op := ctx.Operation()
+		ct := ctx.Header("Content-Type")
+		if ct == "" || op.RequestBody == nil || !jsonOnly(op.RequestBody.Content) {
+			next(ctx)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || !isJSON(mt) {
+			_ = huma.WriteErr(api, ctx, http.StatusUnsupportedMediaType, "the body must be JSON",
+				&huma.ErrorDetail{Location: "header.Content-Type", Message: "must be application/json", Value: truncate(ct, 64)})
+			return
+		}
+		next(ctx)
+	}
+}
+
+func jsonOnly(content map[string]*huma.MediaType) bool {
+	if len(content) == 0 {
+		return false
+	}
+	for mt := range content {
+		if !isJSON(mt) {
+			return false
+		}
+	}
+	return true
+}
+
+func isJSON(mediaType string) bool {
+	return mediaType == "application/json" || strings.HasPrefix(mediaType, "application/") && strings.HasSuffix(mediaType, "+json")
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// documentNullablePatchEnums makes the document say what the server does
+// with null in a PATCH body (JSON Merge Patch): a nullable field with a
+// fixed list of values lists null among them, and says that null resets it
+// to its default.
+func documentNullablePatchEnums(doc *huma.OpenAPI) {
+	for name, schema := range doc.Components.Schemas.Map() {
+		if !strings.HasSuffix(name, "Patch") {
+			continue
+		}
+		for _, p := range schema.Properties {
+			if p.Nullable && len(p.Enum) > 0 && !slices.Contains(p.Enum, nil) {
+				p.Enum = append(p.Enum, nil)
+				p.Description = strings.TrimSpace(p.Description + " null resets it to the default.")
+			}
+		}
+	}
 }
 
 func newAPI(mux *http.ServeMux, version string) huma.API {

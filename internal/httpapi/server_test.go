@@ -2,7 +2,9 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,5 +122,85 @@ func TestRealClientAddress(t *testing.T) {
 	_ = s.DB.Read().QueryRow("SELECT ip FROM audit_events WHERE kind = 'login.failed'").Scan(&ip)
 	if ip != "192.0.2.10" {
 		t.Fatalf("audit recorded %q, want the peer address", ip)
+	}
+}
+
+// Bodies are refused in API terms: a field and what it expects, never Go's
+// types; a body that is not JSON is 415 on every JSON operation.
+func TestBodiesRefusedInAPITerms(t *testing.T) {
+	s := apitest.New(t, storetest.SQLite(t))
+	u := s.SignUp(t)
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		body        string
+		status      int
+		location    string
+	}{
+		{"integer written as 6.0", "PATCH", "/api/dashboard/user/settings/", "application/json", `{"calls": {"auto_answer_delay_seconds": 6.0}}`, 422, "body.calls.auto_answer_delay_seconds"},
+		{"form body to login", "POST", "/api/auth/login/", "application/x-www-form-urlencoded", "email=a&password=b", 415, "header.Content-Type"},
+		{"text body to a PATCH", "PATCH", "/api/dashboard/user/profile/", "text/plain", `{"first_name": "Zed"}`, 415, "header.Content-Type"},
+		{"XML body to the ingest", "POST", "/api/platform/calls/", "application/xml", `<calls/>`, 415, "header.Content-Type"},
+		{"form body to the ingest", "POST", "/api/platform/calls/", "application/x-www-form-urlencoded", `calls=1`, 415, "header.Content-Type"},
+		{"JSON with a charset is JSON", "POST", "/api/auth/login/", "application/json; charset=utf-8", `{"email": "x@example.com", "password": "wrong-password-1"}`, 401, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.Do(t, apitest.Request{Method: tt.method, Path: tt.path, Body: tt.body, Token: u.Access,
+				Header: map[string]string{"Content-Type": tt.contentType, "X-Platform-Key": apitest.PlatformKey}})
+			if res.Status != tt.status {
+				t.Fatalf("status %d, want %d: %s", res.Status, tt.status, res.Body)
+			}
+			if tt.location != "" && !slices.Contains(apitest.ErrorLocations(t, res), tt.location) {
+				t.Fatalf("errors do not name %s: %s", tt.location, res.Body)
+			}
+			for _, goWord := range []string{"Go struct", "Go value", "SettingsPatch", "json: "} {
+				if strings.Contains(string(res.Body), goWord) {
+					t.Fatalf("answer speaks Go (%q): %s", goWord, res.Body)
+				}
+			}
+		})
+	}
+}
+
+// What the document says about null is what the server does.
+func TestOpenAPINullability(t *testing.T) {
+	s := apitest.New(t, storetest.SQLite(t))
+	type prop struct {
+		Type        any   `json:"type"`
+		Enum        []any `json:"enum"`
+		Description string
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]prop `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	s.Do(t, apitest.Request{Method: "GET", Path: "/openapi.json"}).Decode(t, &doc)
+	nullable := func(p prop) bool { return strings.Contains(fmt.Sprint(p.Type), "null") }
+	for _, f := range []struct{ schema, field string }{
+		{"PreferencesPatch", "theme"}, {"PreferencesPatch", "week_start"}, {"PrivacySettingsPatch", "profile_visibility"},
+		{"CallSettingsPatch", "call_quality"},
+	} {
+		p := doc.Components.Schemas[f.schema].Properties[f.field]
+		if !nullable(p) || !slices.Contains(p.Enum, nil) || !strings.Contains(p.Description, "null") {
+			t.Errorf("%s.%s: a nullable enum must list null and say what it means: %+v", f.schema, f.field, p)
+		}
+	}
+	if p := doc.Components.Schemas["RegisterInputBody"].Properties["phone"]; !nullable(p) {
+		t.Errorf("register phone accepts null but the document says %+v", p)
+	}
+	u := s.SignUp(t)
+	for path, body := range map[string]string{
+		"/api/dashboard/user/preferences/": `{"theme": null, "week_start": null}`,
+		"/api/dashboard/user/settings/":    `{"privacy": {"profile_visibility": null}, "calls": {"call_quality": null}}`,
+	} {
+		if res := s.Do(t, apitest.Request{Method: "PATCH", Path: path, Token: u.Access, Body: body}); res.Status != 200 {
+			t.Errorf("PATCH %s with nulls: %d %s", path, res.Status, res.Body)
+		}
 	}
 }

@@ -18,8 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
@@ -46,6 +47,8 @@ type DB struct {
 	read    *sql.DB
 	write   *sql.DB
 	ckpt    *checkpointer // SQLite only
+	probe   *sql.DB       // PostgreSQL only: the prober's own connection
+	health  *health       // PostgreSQL only
 }
 
 // Open connects to the database named by url: "postgres://…" or
@@ -65,11 +68,22 @@ func Open(ctx context.Context, url, dataDir string) (*DB, error) {
 	return openSQLite(ctx, path)
 }
 
+// openPostgres connects with a bounded connect time and a server-side
+// statement timeout (each unless url sets its own), connections that are
+// checked before reuse, and a prober that notices an outage (see health).
 func openPostgres(ctx context.Context, url string) (*DB, error) {
-	pool, err := sql.Open("pgx", url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	if !strings.Contains(url, "connect_timeout=") {
+		cfg.ConnectTimeout = connectTimeout
+	}
+	if _, ok := cfg.RuntimeParams["statement_timeout"]; !ok {
+		cfg.RuntimeParams["statement_timeout"] = statementTimeout
+	}
+	open := func() *sql.DB { return sql.OpenDB(validatingConnector{stdlib.GetConnector(*cfg)}) }
+	pool := open()
 	pool.SetMaxOpenConns(max(8, 4*runtime.NumCPU()))
 	pool.SetMaxIdleConns(max(8, 4*runtime.NumCPU()))
 	pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -77,7 +91,12 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	return &DB{Dialect: Postgres, read: pool, write: pool}, nil
+	probe := open()
+	probe.SetMaxOpenConns(1)
+	probe.SetMaxIdleConns(1)
+	db := &DB{Dialect: Postgres, read: pool, write: pool, probe: probe, health: newHealth()}
+	db.health.watch(probe)
+	return db, nil
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
@@ -144,6 +163,10 @@ func sqliteDSN(path string, pragmas []string) string {
 func (db *DB) Close() error {
 	if db.ckpt != nil {
 		db.ckpt.stop() // no checkpoint may reach for the writer while it closes
+	}
+	if db.health != nil {
+		db.health.close()
+		db.probe.Close()
 	}
 	err := db.write.Close()
 	if db.read != db.write {
