@@ -216,15 +216,3 @@ func (e *Export) fill(r []string, v *CallView) {
 	}
 	r[18] = safeCell(v.Summary)
 }
-
-// safeCell defuses a text cell a spreadsheet would read as a formula.
-func safeCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}

@@ -72,10 +72,11 @@ func (s *Service) List(ctx context.Context, userID int64, p ListParams) (ListPag
 		f.order = orderings[c.order]
 		cur = &c
 	}
-	offset := (page - 1) * size
-	if cur == nil && offset >= CountCap {
+	// Compared before multiplying: a huge page number must not wrap around.
+	if cur == nil && (page > CountCap || (page-1)*size >= CountCap) {
 		return ListPage{}, apperr.Invalid("page", fmt.Sprintf("page numbers reach the first %d results; follow the cursor in next to go further", CountCap))
 	}
+	offset := (page - 1) * size
 
 	out := ListPage{Results: []CallView{}}
 	var calls []Call
