@@ -147,6 +147,9 @@ type parsedCall struct {
 	transcript *string
 	recording  *string
 	problems   []FieldProblem
+	// parsed is how many problems parseIngest found: those found later,
+	// against the stored call, are dropped when the transaction is retried.
+	parsed int
 	// The summary and transcript reduced for SQLite's full-text index,
 	// computed before the write transaction (see distinctWords).
 	searchSummary, searchTranscript string
@@ -280,6 +283,7 @@ func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 		}
 		p.recording = c.RecordingURL
 	}
+	p.parsed = len(p.problems)
 	return p
 }
 
