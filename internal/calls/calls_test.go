@@ -360,6 +360,44 @@ func TestFiltersRefuseBadText(t *testing.T) {
 	})
 }
 
+// TestSearchBounds: a user runs at most two searches at once (a third is
+// 429 with Retry-After, while pages without a search and other users'
+// searches go on), and a search that outlasts its time answers 503, not a
+// hung request or a 500.
+func TestSearchBounds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u, other := s.SignUp(t), s.SignUp(t)
+		ingest(t, s, with(call("sb-1", u.UserID, 0), "summary", "refund asked"), with(call("sb-2", other.UserID, 0), "summary", "refund asked"))
+		get := func(token, query string) *apitest.Response {
+			return s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/calls/?" + query, Token: token})
+		}
+		release := calls.HoldSearchSlots(s.Calls, u.UserID, 2)
+		if res := get(u.Access, "search=refund"); res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("a third search at once: %d %v %s", res.Status, res.Header, res.Body)
+		}
+		if res := get(u.Access, "status=completed"); res.Status != http.StatusOK {
+			t.Fatalf("a page without a search while searches run: %d %s", res.Status, res.Body)
+		}
+		if res := get(other.Access, "search=refund"); res.Status != http.StatusOK {
+			t.Fatalf("another user's search: %d %s", res.Status, res.Body)
+		}
+		release()
+		if l := list(t, s, u.Access, "search=refund"); len(l.Results) != 1 {
+			t.Fatalf("after the searches ended: %+v", l)
+		}
+
+		calls.SetSearchTimeout(s.Calls, time.Nanosecond)
+		res := get(u.Access, "search=refund")
+		if res.Status != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("a search past its time: %d %v %s", res.Status, res.Header, res.Body)
+		}
+		if res := get(u.Access, ""); res.Status != http.StatusOK {
+			t.Fatalf("a page without a search has no search timeout: %d %s", res.Status, res.Body)
+		}
+	})
+}
+
 // TestIngestNullObjects: agent and cost may be null, which the document
 // says, and which means what leaving them out means: the stored values stay.
 // An unknown field inside cost is refused like any other.

@@ -226,7 +226,7 @@ type listInput struct {
 
 // ListBody is a page of the history in the list envelope.
 type ListBody struct {
-	Count *int `json:"count" doc:"Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there) and when counting would take over 100 ms (a filter no index serves over a very long history)."`
+	Count *int `json:"count" doc:"Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there), on searches for words common in your calls (the page is found by checking your newest calls; a count would check a thousand), and when counting would take over 100 ms (a filter no index serves over a very long history)."`
 	// CountExact is false when count stopped at its cap.
 	CountExact bool       `json:"count_exact" doc:"Whether count is exact."`
 	Next       *string    `json:"next" doc:"The next page's URL (path and query), or null."`
@@ -278,8 +278,9 @@ func (s *Service) Register(api huma.API) {
 		OperationID: "calls-list", Method: http.MethodGet, Path: "/api/dashboard/user/calls/", Tags: tags,
 		Summary: "Your call history", Security: principal.UserSecurity,
 		Description: "Newest first unless ordering says otherwise. Invalid filters answer 422 naming the parameter. " +
-			"Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth.",
-		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+			"Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth. " +
+			"A search runs at most 5 seconds (503 past that) and two at a time per user (429 past that).",
+		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusServiceUnavailable},
 	}, s.list)
 	documentStatuses(api, "/api/dashboard/user/calls/")
 	huma.Register(api, huma.Operation{

@@ -44,6 +44,11 @@ type searchPlan struct {
 	// hits are all the user's calls the words match, when they are few;
 	// nil when there are many (or the index cannot tell cheaply).
 	hits []int64
+	// walk asks for the history to be walked in its order, each call
+	// checked, rather than the index asked for every match: the words are
+	// common in the user's calls, so a page fills after a few dozen calls.
+	// A count, which reads matches in no order, never walks.
+	walk bool
 	// many is true when more of the user's calls match than a count
 	// reports (CountCap): counting again would only confirm it.
 	many bool
@@ -52,10 +57,15 @@ type searchPlan struct {
 // newSearchIndex is the search of db's dialect.
 func newSearchIndex(db *store.DB) searchIndex {
 	if db.Dialect == store.Postgres {
-		return postgresSearch{}
+		return &postgresSearch{db: db, listMax: searchListMax}
 	}
 	return &sqliteSearch{db: db, listMax: searchListMax}
 }
+
+// searchListMax is the most matches a search reads up front to tell a rare
+// word (its matches are fetched by id) from a common one (the history is
+// walked and each call checked).
+const searchListMax = 300
 
 // maxSearchLen bounds the search text; maxSearchWords the terms in it.
 const (

@@ -2,36 +2,79 @@ package calls
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"callboard/internal/store"
 )
 
 // postgresSearch is full-text search on PostgreSQL: a tsvector column of
-// calls (search_vector, GIN-indexed) set with the row, queried with
-// prefix tsqueries.
-type postgresSearch struct{}
+// calls (search_vector) set with the row, queried with prefix tsqueries,
+// and a GIN index over (user_id, search_vector) that finds one user's
+// matches without reading other users'.
+type postgresSearch struct {
+	db *store.DB
+	// listMax is the most matches a search reads up front (searchListMax;
+	// tests lower it to reach both search paths).
+	listMax int
+}
 
-func (postgresSearch) insertColumns(first int) (cols, exprs string) {
+func (*postgresSearch) insertColumns(first int) (cols, exprs string) {
 	return ", search_vector", ", to_tsvector('simple', $" + strconv.Itoa(first) + ")"
 }
 
-func (postgresSearch) insertArgs(c *Call) []any { return []any{searchText(c)} }
+func (*postgresSearch) insertArgs(c *Call) []any { return []any{searchText(c)} }
 
-func (postgresSearch) batch() searchBatch { return postgresSearchBatch{} }
+func (*postgresSearch) batch() searchBatch { return postgresSearchBatch{} }
 
-// The plan learns nothing up front: PostgreSQL's planner weighs the index
-// against the history's order itself.
-func (postgresSearch) plan(context.Context, int64, []string) (searchPlan, error) {
-	return searchPlan{}, nil
+// plan reads the user's matches of words through the (user_id,
+// search_vector) index, stopping after listMax. A rare word's few matches
+// are then fetched by id; for a word common in the user's calls the history
+// is walked in its order and each call checked, which finds a page after a
+// few dozen calls instead of reading every match and sorting them.
+func (s *postgresSearch) plan(ctx context.Context, userID int64, words []string) (searchPlan, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT c.id FROM calls c WHERE c.user_id = $1
+		AND c.search_vector @@ to_tsquery('simple', $2) LIMIT $3`, userID, tsquery(words), s.listMax+1)
+	ids := []int64{}
+	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
+		var id int64
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		return searchPlan{}, fmt.Errorf("search: %w", err)
+	}
+	if len(ids) > s.listMax {
+		return searchPlan{walk: true, many: s.listMax >= CountCap}, nil
+	}
+	return searchPlan{hits: ids}, nil
 }
 
-func (postgresSearch) match(a *sqlArgs, _ int64, words []string, _ searchPlan) string {
+func (s *postgresSearch) match(a *sqlArgs, _ int64, words []string, plan searchPlan) string {
+	if plan.hits != nil {
+		return "c.id " + a.in(s.db.Dialect, plan.hits)
+	}
+	if plan.walk {
+		// Not an index condition (the index would hand over every match,
+		// to be sorted): the planner walks the history's own index and
+		// checks each call.
+		return "(c.search_vector @@ to_tsquery('simple', " + a.add(tsquery(words)) + ")) IS TRUE"
+	}
+	return "c.search_vector @@ to_tsquery('simple', " + a.add(tsquery(words)) + ")"
+}
+
+// tsquery is the prefix query of every word. Words hold only letters and
+// digits, so quoting them is safe.
+func tsquery(words []string) string {
 	terms := make([]string, len(words))
 	for i, w := range words {
-		terms[i] = "'" + w + "':*" // words hold only letters and digits
+		terms[i] = "'" + w + "':*"
 	}
-	return "c.search_vector @@ to_tsquery('simple', " + a.add(strings.Join(terms, " & ")) + ")"
+	return strings.Join(terms, " & ")
 }
 
 // postgresSearchBatch rewrites a changed call's vector at once (a new

@@ -22,10 +22,6 @@ type sqliteSearch struct {
 	listMax int
 }
 
-// searchListMax is the most full-text matches a SQLite search reads up
-// front (see plan).
-const searchListMax = 2000
-
 func (*sqliteSearch) insertColumns(int) (string, string) { return "", "" }
 func (*sqliteSearch) insertArgs(*Call) []any             { return nil }
 
@@ -55,17 +51,19 @@ func (s *sqliteSearch) plan(ctx context.Context, userID int64, words []string) (
 		return searchPlan{}, fmt.Errorf("search: %w", err)
 	}
 	if len(ids) > s.listMax {
-		return searchPlan{many: s.listMax >= CountCap}, nil
+		return searchPlan{walk: true, many: s.listMax >= CountCap}, nil
 	}
 	return searchPlan{hits: ids}, nil
 }
 
 func (s *sqliteSearch) match(a *sqlArgs, userID int64, words []string, plan searchPlan) string {
 	if plan.hits != nil {
-		raw, _ := json.Marshal(plan.hits) // numbers: cannot fail
-		return "c.id IN (SELECT value FROM json_each(" + a.add(string(raw)) + "))"
+		return "c.id " + a.in(s.db.Dialect, plan.hits)
 	}
-	return "c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(ftsQuery(userID, words)) + ")"
+	// A unary plus keeps SQLite from driving the query by the matches
+	// (fetching each and sorting them all): it walks the history's own
+	// index and checks each call against the matches, read once.
+	return "+c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(ftsQuery(userID, words)) + ")"
 }
 
 // ftsQuery is the SQLite full-text query for words in the user's calls:
