@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -66,6 +67,11 @@ func newSearchIndex(db *store.DB) searchIndex {
 // word (its matches are fetched by id) from a common one (the history is
 // walked and each call checked).
 const searchListMax = 300
+
+// ownerTerm is the search term both databases' full-text indexes hold for
+// the owner of every call, so a search is narrowed to the user's calls
+// inside the index (the words AND the owner) instead of after it.
+func ownerTerm(userID int64) string { return "cbowner" + strconv.FormatInt(userID, 10) }
 
 // maxSearchLen bounds the search text; maxSearchWords the terms in it.
 const (

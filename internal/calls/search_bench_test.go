@@ -28,7 +28,7 @@ func searchSeed(tb testing.TB, db *store.DB, userID int64, n int, base time.Time
 		%d - i * 60000, 60, 0, 1, 1, `, userID, userID, store.Millis(base)) + summary
 	var q string
 	if db.Dialect == store.Postgres {
-		q = `INSERT INTO calls (` + cols + `, search_vector) SELECT ` + values + `, to_tsvector('simple', '923001234567 3001234567 1234567 4567 ' ||
+		q = `INSERT INTO calls (` + cols + `, search_vector) SELECT ` + values + `, to_tsvector('simple', 'cbowner' || ` + strconv.FormatInt(userID, 10) + ` || ' 923001234567 3001234567 1234567 4567 ' ||
 			(1000000 + i % 9000000) || ' ' || ` + summary + `) FROM generate_series(1::bigint, $1::bigint) AS i`
 	} else {
 		q = `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1)

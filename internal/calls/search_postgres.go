@@ -11,9 +11,9 @@ import (
 )
 
 // postgresSearch is full-text search on PostgreSQL: a tsvector column of
-// calls (search_vector) set with the row, queried with prefix tsqueries,
-// and a GIN index over (user_id, search_vector) that finds one user's
-// matches without reading other users'.
+// calls (search_vector, GIN-indexed) set with the row, queried with prefix
+// tsqueries. Each vector holds its owner's term (ownerTerm), so the index
+// finds one user's matches without reading other users'.
 type postgresSearch struct {
 	db *store.DB
 	// listMax is the most matches a search reads up front (searchListMax;
@@ -29,14 +29,27 @@ func (*postgresSearch) insertArgs(c *Call) []any { return []any{searchText(c)} }
 
 func (*postgresSearch) batch() searchBatch { return postgresSearchBatch{} }
 
-// plan reads the user's matches of words through the (user_id,
-// search_vector) index, stopping after listMax. A rare word's few matches
-// are then fetched by id; for a word common in the user's calls the history
-// is walked in its order and each call checked, which finds a page after a
-// few dozen calls instead of reading every match and sorting them.
+// plan reads the user's matches of words through the index (the words AND
+// the owner's term), stopping after listMax. A rare word's few matches are
+// then fetched by id; for a word common in the user's calls the history is
+// walked in its order and each call checked, which finds a page after a few
+// dozen calls instead of reading every match and sorting them.
+//
+// The planner cannot estimate a prefix query's matches and may prefer to
+// scan the table for them (seconds for a rare word in a big table), so the
+// query runs with sequential scans off: the index is always right here.
 func (s *postgresSearch) plan(ctx context.Context, userID int64, words []string) (searchPlan, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT c.id FROM calls c WHERE c.user_id = $1
-		AND c.search_vector @@ to_tsquery('simple', $2) LIMIT $3`, userID, tsquery(words), s.listMax+1)
+	tx, err := s.db.Read().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return searchPlan{}, fmt.Errorf("search: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read only: nothing to undo
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return searchPlan{}, fmt.Errorf("search: %w", err)
+	}
+	// user_id + 0 checks the owner without offering the planner an index.
+	rows, err := tx.QueryContext(ctx, `SELECT c.id FROM calls c WHERE c.search_vector @@ to_tsquery('simple', $1)
+		AND c.user_id + 0 = $2 LIMIT $3`, tsquery(words)+" & '"+ownerTerm(userID)+"'", userID, s.listMax+1)
 	ids := []int64{}
 	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 		var id int64
@@ -54,7 +67,7 @@ func (s *postgresSearch) plan(ctx context.Context, userID int64, words []string)
 	return searchPlan{hits: ids}, nil
 }
 
-func (s *postgresSearch) match(a *sqlArgs, _ int64, words []string, plan searchPlan) string {
+func (s *postgresSearch) match(a *sqlArgs, userID int64, words []string, plan searchPlan) string {
 	if plan.hits != nil {
 		return "c.id " + a.in(s.db.Dialect, plan.hits)
 	}
@@ -64,7 +77,7 @@ func (s *postgresSearch) match(a *sqlArgs, _ int64, words []string, plan searchP
 		// checks each call.
 		return "(c.search_vector @@ to_tsquery('simple', " + a.add(tsquery(words)) + ")) IS TRUE"
 	}
-	return "c.search_vector @@ to_tsquery('simple', " + a.add(tsquery(words)) + ")"
+	return "c.search_vector @@ to_tsquery('simple', " + a.add(tsquery(words)+" & '"+ownerTerm(userID)+"'") + ")"
 }
 
 // tsquery is the prefix query of every word. Words hold only letters and
@@ -97,7 +110,8 @@ func (postgresSearchBatch) changed(ctx context.Context, b *batch, _ *parsedCall,
 
 func (postgresSearchBatch) flush(context.Context, *batch) error { return nil }
 
-// searchText is what PostgreSQL's search vector is made from.
+// searchText is what PostgreSQL's search vector is made from: the owner's
+// term, the numbers' terms, the summary and the transcript.
 func searchText(c *Call) string {
-	return numberTerms(c.FromNumber, c.ToNumber) + "\n" + c.Summary + "\n" + c.Transcript
+	return ownerTerm(c.UserID) + " " + numberTerms(c.FromNumber, c.ToNumber) + "\n" + c.Summary + "\n" + c.Transcript
 }

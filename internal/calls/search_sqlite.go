@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"callboard/internal/store"
@@ -76,11 +75,6 @@ func ftsQuery(userID int64, words []string) string {
 	}
 	return strings.Join(append(terms, `"`+ownerTerm(userID)+`"`), " AND ")
 }
-
-// ownerTerm is the search term that SQLite's full-text index holds for the
-// owner of every call, so a search is narrowed to the user's calls inside
-// the index (the words AND the owner) instead of after it.
-func ownerTerm(userID int64) string { return "cbowner" + strconv.FormatInt(userID, 10) }
 
 // sqliteSearchBatch queues a batch's index changes and writes them with two
 // statements at its end. FTS5 flushes its pending terms into a new segment

@@ -18,7 +18,7 @@ var (
 	// Full-text search is a virtual table (and its shadow tables) on SQLite
 	// and a column with a GIN index on PostgreSQL.
 	postgresOnlyColumns = []string{"calls.search_vector"}
-	postgresOnlyIndexes = []string{"calls:calls_user_search:index:user_id,search_vector"}
+	postgresOnlyIndexes = []string{"calls:calls_search:index:search_vector"}
 	// Goose's own bookkeeping is created by goose, per dialect.
 	ignoredTables = []string{"goose_db_version"}
 )
