@@ -2,8 +2,13 @@ module callboard
 
 go 1.26.8
 
+// The web dashboard's npm packages are not Go code.
+ignore ./web/node_modules
+
 require (
 	github.com/danielgtaylor/huma/v2 v2.37.2
+	github.com/go-pdf/fpdf v0.9.0
+	github.com/go-text/typesetting v0.3.5
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/nyaruka/phonenumbers v1.8.1

@@ -36,6 +36,7 @@ type config struct {
 	MetricsAddr     string        // serve /metrics here instead of on Addr when set
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	BillingCurrency string
 }
 
 // bindConfig declares the shared flags on fs with defaults from getenv.
@@ -58,6 +59,7 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 	hashes := fs.String("hash-concurrency", env("CALLBOARD_HASH_CONCURRENCY", strconv.Itoa(runtime.NumCPU())), "password hashes computed at once, each holding 19 MiB (CALLBOARD_HASH_CONCURRENCY)")
 	grace := fs.String("refresh-grace", env("CALLBOARD_REFRESH_GRACE", "5s"), "a rotated refresh token still returns the same new pair this long (CALLBOARD_REFRESH_GRACE)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CALLBOARD_METRICS_ADDR", ""), "serve /metrics on this address only, not on --addr (CALLBOARD_METRICS_ADDR)")
+	fs.StringVar(&c.BillingCurrency, "billing-currency", env("CALLBOARD_BILLING_CURRENCY", "USD"), "ISO 4217 currency new subscriptions start in, on its active free plan (CALLBOARD_BILLING_CURRENCY)")
 	level := fs.String("log-level", env("CALLBOARD_LOG_LEVEL", "info"), "debug, info, warn or error (CALLBOARD_LOG_LEVEL)")
 	// Secrets come only from the environment, never flags: flags show up in
 	// process listings.
@@ -95,6 +97,10 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 				prefix = netip.PrefixFrom(addr, addr.BitLen())
 			}
 			c.TrustedProxies = append(c.TrustedProxies, prefix)
+		}
+		c.BillingCurrency = strings.ToUpper(strings.TrimSpace(c.BillingCurrency))
+		if len(c.BillingCurrency) != 3 {
+			return fmt.Errorf("--billing-currency: want an ISO 4217 code like USD or PKR, got %q", c.BillingCurrency)
 		}
 		if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 			return fmt.Errorf("--log-level: %w", err)

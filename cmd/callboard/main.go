@@ -12,9 +12,11 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	code := exitCode(err)
+	if code != 0 {
 		fmt.Fprintln(os.Stderr, "callboard:", err)
-		os.Exit(1)
 	}
+	stop()
+	os.Exit(code) // 0 (also for --help), 2 for a command used wrongly, 1 for a failure
 }

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"callboard/internal/app"
 	"callboard/internal/auth"
+	"callboard/internal/billing"
 	"callboard/internal/calls"
 	"callboard/internal/demo"
 )
@@ -23,6 +25,10 @@ Commands:
   demo             create (or give a new password to) the demo account, print its login and exit
   user create      create a user (password read from standard input)
   stats rebuild    recompute every user's call statistics from their calls
+  openapi          print the OpenAPI document (the web client is generated from it)
+  plan             create, list or archive plans (the catalogue)
+  invoice          list invoices, or mark one paid
+  subscription set put a user on a plan (support)
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -44,12 +50,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return userCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "stats":
 		return statsCommand(ctx, args, getenv, stdout, stderr)
+	case "openapi":
+		return openapiCommand(ctx, args, stdout)
+	case "plan":
+		return planCommand(ctx, args, getenv, stdout, stderr)
+	case "invoice":
+		return invoiceCommand(ctx, args, getenv, stdout, stderr)
+	case "subscription":
+		return subscriptionCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
 // parseConfig parses a command's flags (the shared ones plus what extra
@@ -82,7 +96,8 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 		Config: app.Config{
 			Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
 				HashConcurrency: cfg.HashConcurrency, RefreshGrace: cfg.RefreshGrace},
-			Calls: calls.Config{PlatformKey: cfg.PlatformKey},
+			Calls:   calls.Config{PlatformKey: cfg.PlatformKey},
+			Billing: billing.Config{Currency: cfg.BillingCurrency},
 		},
 	})
 }
@@ -112,7 +127,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 		}
 		return a.Serve(ctx, app.Serving{Addr: cfg.Addr, MetricsAddr: cfg.MetricsAddr, TrustedProxies: cfg.TrustedProxies,
-			Version: version, ShutdownTimeout: cfg.ShutdownTimeout})
+			Version: version, ShutdownTimeout: cfg.ShutdownTimeout,
+			Listening: func(addr net.Addr) { fmt.Fprintf(stdout, "Callboard is at %s\n", browserURL(addr)) }})
 	})
 }
 
@@ -126,7 +142,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func seedDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
-	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls})
+	login, err := demo.Seed(ctx, demo.Services{Auth: a.Auth, Account: a.Account, Calls: a.Calls, Billing: a.Billing, Notify: a.Notify})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"callboard/internal/audit"
 	"callboard/internal/principal"
 )
 
@@ -17,6 +18,7 @@ type profileOutput struct {
 }
 
 type profilePatchInput struct {
+	audit.Client
 	Body ProfilePatch
 }
 
@@ -163,6 +165,7 @@ func (s *Service) Register(api huma.API) {
 			"304": {Description: "Not modified"},
 		},
 	}, s.avatarFile)
+	s.registerPrivacy(api)
 }
 
 func (s *Service) getProfile(ctx context.Context, _ *struct{}) (*profileOutput, error) {
@@ -174,8 +177,12 @@ func (s *Service) getProfile(ctx context.Context, _ *struct{}) (*profileOutput, 
 }
 
 func (s *Service) patchProfile(ctx context.Context, in *profilePatchInput) (*profileOutput, error) {
-	u, err := s.UpdateProfile(ctx, principal.From(ctx).UserID, in.Body)
+	userID := principal.From(ctx).UserID
+	u, err := s.UpdateProfile(ctx, userID, in.Body)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.auditProfileChange(ctx, userID, in.Body, in.Client); err != nil {
 		return nil, err
 	}
 	return &profileOutput{Body: u}, nil

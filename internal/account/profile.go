@@ -1,6 +1,9 @@
 // Package account is what a signed-in user configures about themselves:
 // profile, settings, preferences and avatar, and the profile view of an
-// account (User) that sign-in answers and the overview show.
+// account (User) that sign-in answers and the overview show; and the
+// user's privacy requests: deleting the account (every capability's
+// PersonalDataEraser in one transaction) and exporting their data (a ZIP
+// streamed from every capability's exporter), in privacy.go.
 //
 // Tables: user_settings and user_preferences; in users, the profile columns
 // (first_name, last_name, phone, avatar_key, is_verified) and the profile

@@ -33,6 +33,17 @@ type Config struct {
 	// once: one holds up to ~130 MB (see MaxAvatarDecodeBytes and the
 	// README). Default 2.
 	MaxConcurrentDecodes int
+
+	// Deletion and export (privacy.go); required by DeleteAccount and
+	// Export, and wired in internal/app.
+	Credentials Credentials          // checks the password (auth)
+	Erasers     []PersonalDataEraser // every other capability's share of a deletion
+	Audit       Audit                // records profile changes, exports, deletions
+	Export      ExportSources        // the other capabilities' files of an export
+	// ExportInterval is how often a user may export (5 minutes);
+	// MaxConcurrentExports bounds exports at once over all users (2).
+	ExportInterval       time.Duration
+	MaxConcurrentExports int
 }
 
 // Service is what a signed-in user configures about themselves: profile,
@@ -45,6 +56,7 @@ type Service struct {
 	logger *slog.Logger
 	// decodeSlots is a semaphore over avatar decodes.
 	decodeSlots chan struct{}
+	privacy     privacy
 	avatarRules avatarRules
 
 	zonesMu sync.Mutex
@@ -73,6 +85,7 @@ func NewService(cfg Config) *Service {
 		decodeSlots: make(chan struct{}, cfg.MaxConcurrentDecodes),
 		avatarRules: defaultAvatarRules,
 		zones:       map[string]*time.Location{},
+		privacy:     newPrivacy(cfg),
 	}
 }
 

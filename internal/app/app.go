@@ -13,25 +13,32 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"callboard/internal/account"
+	"callboard/internal/audit"
 	"callboard/internal/auth"
+	"callboard/internal/billing"
 	"callboard/internal/blob"
 	"callboard/internal/calls"
 	"callboard/internal/dashboard"
 	"callboard/internal/httpapi"
+	"callboard/internal/notify"
 	"callboard/internal/stats"
 	"callboard/internal/store"
+	"callboard/web"
 )
 
 // Config is what the application is built from: shared infrastructure and
@@ -47,6 +54,9 @@ type Config struct {
 	Auth    auth.Config    // signing key, token and session lifetimes, limits
 	Account account.Config // limits; a test's own TimezoneChanges
 	Calls   calls.Config   // the platform key; a test's own Observer, Publisher, Zones, Consent
+	Billing billing.Config // currency, tick; a test's own Publisher
+	Audit   audit.Config   // retention
+	Notify  notify.Config  // stream bounds and timings
 }
 
 // App is every capability, wired.
@@ -57,7 +67,10 @@ type App struct {
 	Account   *account.Service
 	Calls     *calls.Service
 	Stats     *stats.Service
+	Billing   *billing.Service
 	Dashboard *dashboard.Service
+	Audit     *audit.Log
+	Notify    *notify.Service
 
 	// capabilities is the one list: each has routes (httpapi.Capability),
 	// background work (Runner), or both.
@@ -84,21 +97,101 @@ func New(cfg Config) (*App, error) {
 	}
 	a := &App{DB: cfg.DB, Logger: cfg.Logger}
 
+	auditCfg := cfg.Audit
+	auditCfg.DB, auditCfg.Now, auditCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
+	a.Audit = audit.NewLog(auditCfg)
+
 	a.Stats = stats.NewService(stats.Config{DB: cfg.DB, Now: cfg.Now, Logger: cfg.Logger})
+	// Account, auth, notify and calls need each other (account's deletion
+	// and export reach the others; they read the profile and settings):
+	// account is built first and reaches the later ones through adapters
+	// that look them up when called, after New returned.
 	accountCfg := cfg.Account
 	accountCfg.DB, accountCfg.Blobs, accountCfg.Now, accountCfg.Logger = cfg.DB, cfg.Blobs, cfg.Now, cfg.Logger
 	if accountCfg.TimezoneChanges == nil {
 		accountCfg.TimezoneChanges = a.Stats // rollups are kept per user-local day: a new timezone means a rebuild
+	}
+	accountCfg.Audit = a.Audit
+	accountCfg.Credentials = credentialsFunc(func(ctx context.Context, userID int64, location, password string) error {
+		return a.Auth.CheckPassword(ctx, userID, location, password)
+	})
+	// Every capability's share of an account deletion, in one transaction.
+	accountCfg.Erasers = append(accountCfg.Erasers,
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Auth.ErasePersonalData(ctx, tx, userID)
+		}),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Calls.ErasePersonalData(ctx, tx, userID)
+		}),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Notify.ErasePersonalData(ctx, tx, userID)
+		}),
+		eraserFunc(func(ctx context.Context, tx *sql.Tx, userID int64) error {
+			return a.Billing.ErasePersonalData(ctx, tx, userID) // invoices stay, anonymised
+		}),
+		a.Audit,
+	)
+	accountCfg.Export = account.ExportSources{
+		Sessions: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Auth.ExportSessions(ctx, userID, w)
+		}),
+		Notifications: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Notify.ExportNotifications(ctx, userID, w)
+		}),
+		Calls: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Calls.ExportCallsCSV(ctx, userID, w)
+		}),
+		Audit: a.Audit,
+		Invoices: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
+			return a.Billing.ExportInvoices(ctx, userID, w)
+		}),
 	}
 	a.Account = account.NewService(accountCfg)
 
 	authCfg := cfg.Auth
 	authCfg.DB, authCfg.Now, authCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
 	authCfg.Profiles = a.Account // sign-in answers show the profile
+	authCfg.Audit = a.Audit      // failed password changes are limited per account
+	if authCfg.Events == nil {
+		authCfg.Events = securityEventsFunc(func(ctx context.Context, e auth.SecurityEvent) {
+			err := a.Notify.Publish(ctx, notify.Event{UserID: e.UserID, Category: notify.CategorySecurity,
+				Kind: e.Kind, Title: e.Title, Body: e.Body, Data: e.Data})
+			if err != nil {
+				a.Logger.ErrorContext(ctx, "security notification", "user_id", e.UserID, "kind", e.Kind, "err", err)
+			}
+		})
+	}
 	var err error
 	if a.Auth, err = auth.NewService(authCfg); err != nil {
 		return nil, err
 	}
+
+	notifyCfg := cfg.Notify
+	notifyCfg.DB, notifyCfg.Now, notifyCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
+	notifyCfg.Settings = a.Account // a disabled category creates no notification
+	notifyCfg.Sessions = a.Auth    // a stream ends with its session
+	a.Notify = notify.NewService(notifyCfg)
+
+	billingCfg := cfg.Billing
+	billingCfg.DB, billingCfg.Now, billingCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
+	billingCfg.Customers = billing.CustomersFunc(func(ctx context.Context, userID int64) (billing.Customer, error) {
+		u, err := a.Account.Profile(ctx, userID) // invoices are made out to the profile's name, email and phone
+		if err != nil {
+			return billing.Customer{}, err
+		}
+		c := billing.Customer{Name: strings.TrimSpace(u.FirstName + " " + u.LastName), Email: u.Email}
+		if u.Phone != nil {
+			c.Phone = *u.Phone
+		}
+		return c, nil
+	})
+	billingCfg.Platform = billing.PlatformGateFunc(func(api huma.API) func(huma.Context, func(huma.Context)) {
+		return a.Calls.PlatformAuth(api) // the platform marks invoices paid with its key
+	})
+	if billingCfg.Publisher == nil {
+		billingCfg.Publisher = billingEventsFunc(a.billingEvent) // the audit log and the user's notifications
+	}
+	a.Billing = billing.NewService(billingCfg)
 
 	callsCfg := cfg.Calls
 	callsCfg.DB, callsCfg.Now, callsCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
@@ -110,18 +203,24 @@ func New(cfg Config) (*App, error) {
 		callsCfg.Consent = a.Account // recordings only with the user's consent
 	}
 	if callsCfg.Observer == nil {
-		callsCfg.Observer = a.Stats // statistics stay exact in the ingest transaction
+		// Statistics and metered usage stay exact in the ingest transaction.
+		callsCfg.Observer = calls.Observers{a.Stats, a.Billing}
+	}
+	if callsCfg.Publisher == nil {
+		// After the batch commits: usage alerts, and finished and missed
+		// calls as notifications.
+		callsCfg.Publisher = calls.Publishers{a.Billing, a.Notify}
 	}
 	a.Calls = calls.NewService(callsCfg)
 
 	a.Dashboard = dashboard.NewService(dashboard.Config{
 		Profiles: a.Account, Zones: a.Account, Numbers: a.Stats, Recent: a.Calls,
-		// Subscriptions, Billing, Notifications: null cards until those capabilities exist.
+		Subscriptions: a.Billing, Billing: a.Billing, Notifications: a.Notify,
 	})
 
 	// The one list. Routes are mounted in this order; auth comes first, its
 	// middleware authenticates the operations of all.
-	a.capabilities = []any{a.Auth, a.Account, a.Calls, a.Stats, a.Dashboard}
+	a.capabilities = []any{a.Auth, a.Account, a.Calls, a.Stats, a.Billing, a.Dashboard, a.Notify, a.Audit}
 	for _, c := range a.capabilities {
 		_, routes := c.(httpapi.Capability)
 		_, runs := c.(Runner)
@@ -142,8 +241,13 @@ type HTTP struct {
 	MetricsElsewhere bool
 }
 
-// Handler returns the whole HTTP surface: every capability's routes.
+// Handler returns the whole HTTP surface: every capability's routes and
+// the embedded web dashboard.
 func (a *App) Handler(h HTTP) http.Handler {
+	ui, err := web.Handler()
+	if err != nil {
+		a.Logger.Error("web dashboard not served", "err", err)
+	}
 	var caps []httpapi.Capability
 	for _, c := range a.capabilities {
 		if r, ok := c.(httpapi.Capability); ok {
@@ -151,7 +255,7 @@ func (a *App) Handler(h HTTP) http.Handler {
 		}
 	}
 	return httpapi.New(httpapi.Config{Logger: a.Logger, DB: a.DB, Capabilities: caps,
-		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version, MetricsElsewhere: h.MetricsElsewhere})
+		Registry: h.Registry, TrustedProxies: h.TrustedProxies, Version: h.Version, MetricsElsewhere: h.MetricsElsewhere, Web: ui})
 }
 
 // Run runs every capability's background work, and the database's upkeep,
@@ -210,5 +314,58 @@ func (a *App) Close() {
 	}
 	if a.closeDB {
 		a.DB.Close()
+	}
+}
+
+// Adapters: a function as the interface a capability declares, for
+// collaborators built after it (see New).
+type (
+	credentialsFunc    func(ctx context.Context, userID int64, location, password string) error
+	eraserFunc         func(ctx context.Context, tx *sql.Tx, userID int64) error
+	exporterFunc       func(ctx context.Context, userID int64, w io.Writer) error
+	securityEventsFunc func(ctx context.Context, e auth.SecurityEvent)
+	billingEventsFunc  func(ctx context.Context, e billing.Event)
+)
+
+func (f credentialsFunc) CheckPassword(ctx context.Context, userID int64, location, password string) error {
+	return f(ctx, userID, location, password)
+}
+
+func (f eraserFunc) ErasePersonalData(ctx context.Context, tx *sql.Tx, userID int64) error {
+	return f(ctx, tx, userID)
+}
+
+func (f exporterFunc) ExportSessions(ctx context.Context, userID int64, w io.Writer) error {
+	return f(ctx, userID, w)
+}
+
+func (f exporterFunc) ExportNotifications(ctx context.Context, userID int64, w io.Writer) error {
+	return f(ctx, userID, w)
+}
+
+func (f exporterFunc) ExportCallsCSV(ctx context.Context, userID int64, w io.Writer) error {
+	return f(ctx, userID, w)
+}
+
+func (f securityEventsFunc) SecurityEvent(ctx context.Context, e auth.SecurityEvent) { f(ctx, e) }
+
+func (f billingEventsFunc) BillingEvent(ctx context.Context, e billing.Event) { f(ctx, e) }
+
+func (f exporterFunc) ExportInvoices(ctx context.Context, userID int64, w io.Writer) error {
+	return f(ctx, userID, w)
+}
+
+// billingEvent records a committed billing change in the audit log and
+// raises it as a billing notification (which the user's settings may turn
+// off; the audit entry is kept regardless).
+func (a *App) billingEvent(ctx context.Context, e billing.Event) {
+	entry := audit.Entry{UserID: e.UserID, Action: "billing." + e.Kind, Details: e.Data}
+	if err := a.Audit.Record(ctx, entry); err != nil {
+		a.Logger.ErrorContext(ctx, "billing audit", "user_id", e.UserID, "kind", e.Kind, "err", err)
+	}
+	err := a.Notify.Publish(ctx, notify.Event{UserID: e.UserID, Category: notify.CategoryBilling,
+		Kind: e.Kind, Title: e.Title, Body: e.Body, Data: e.Data})
+	if err != nil {
+		a.Logger.ErrorContext(ctx, "billing notification", "user_id", e.UserID, "kind", e.Kind, "err", err)
 	}
 }

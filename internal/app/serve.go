@@ -65,7 +65,8 @@ type Serving struct {
 	MetricsAddr     string // when set, /metrics is served here only, not on Addr
 	TrustedProxies  []netip.Prefix
 	Version         string
-	ShutdownTimeout time.Duration // for requests in flight once ctx ends
+	ShutdownTimeout time.Duration       // for requests in flight once ctx ends
+	Listening       func(addr net.Addr) // told the listening address once, when not nil
 }
 
 // Serve serves the HTTP surface on s.Addr and runs the background work
@@ -89,6 +90,9 @@ func (a *App) Serve(ctx context.Context, s Serving) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.Logger.Info("serving", "addr", ln.Addr().String(), "database", string(a.DB.Dialect), "version", s.Version)
+	if s.Listening != nil {
+		s.Listening(ln.Addr())
+	}
 
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	background := make(chan error, 1)

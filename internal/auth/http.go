@@ -145,6 +145,7 @@ func (s *Service) Register(api huma.API) {
 		OperationID: "auth-logout", Method: http.MethodPost, Path: "/api/auth/logout/", Tags: tags,
 		Summary: "Sign out (end the session of this refresh token)", DefaultStatus: http.StatusNoContent, MaxBodyBytes: 4 << 10,
 	}, s.logout)
+	s.registerAccountSecurity(api)
 }
 
 func (s *Service) register(ctx context.Context, in *registerInput) (*sessionOutput, error) {
@@ -155,6 +156,9 @@ func (s *Service) register(ctx context.Context, in *registerInput) (*sessionOutp
 
 func (s *Service) login(ctx context.Context, in *loginInput) (*sessionOutput, error) {
 	u, tokens, err := s.Login(ctx, in.Body.Email, in.Body.Password, in.Client)
+	if err == nil {
+		s.notifySignIn(ctx, u.ID, in.Client)
+	}
 	return sessionAnswer(u, tokens, err)
 }
 

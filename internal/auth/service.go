@@ -3,7 +3,7 @@
 // tokens and reuse detection, login rate limits, and the middleware that
 // puts the signed-in user (package principal) on a request.
 //
-// Tables: sessions, retired_refresh_tokens, rate_limits, audit_events; and
+// Tables: sessions, retired_refresh_tokens, rate_limits; and
 // the rows of users (created here at registration) with their credentials
 // (email, password_hash) and life (deleted_at). The profile columns and the
 // profile view of users are account's: auth shows a user through
@@ -73,6 +73,13 @@ type Config struct {
 	// still returns the same new pair, for tabs or retries that refresh at
 	// once (5s). Later use of it is reuse and revokes the session.
 	RefreshGrace time.Duration
+
+	// Audit counts failed password changes (package audit); required by
+	// ChangePassword.
+	Audit Audit
+	// Events is told about security events after they commit (a password
+	// change, a new sign-in), to notify the user; optional.
+	Events SecurityEvents
 
 	Now    func() time.Time // the clock; time.Now when nil
 	Logger *slog.Logger     // background failures (Run); discarded when nil
@@ -623,15 +630,6 @@ func revokeSession(ctx context.Context, tx *sql.Tx, sessionID int64, reason stri
 		store.Millis(now), reason, sessionID)
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
-	}
-	return nil
-}
-
-func audit(ctx context.Context, tx *sql.Tx, userID *int64, kind string, client Client, detail string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (user_id, kind, ip, user_agent, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		userID, kind, client.IP, client.storedUserAgent(), detail, store.Millis(now))
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", kind, err)
 	}
 	return nil
 }

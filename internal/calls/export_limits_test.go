@@ -29,26 +29,27 @@ func TestStalledExportsDoNotStarveOthers(t *testing.T) {
 		calls.SetMaxExports(s.Calls, stalled)
 		resume := make(chan struct{})
 		var wg sync.WaitGroup
+		defer func() { close(resume); wg.Wait() }()
+		// Bounded waits: a regression fails the test instead of hanging it.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
 		var users []apitest.Session
 		for i := range stalled / 2 {
 			u := s.SignUp(t)
 			users = append(users, u)
 			seed(t, s, u.UserID, "s"+string(rune('a'+i)), 30)
 			for range 2 {
-				exp, err := s.Calls.NewExport(context.Background(), u.UserID, calls.ListFilter{})
+				exp, err := s.Calls.NewExport(ctx, u.UserID, calls.ListFilter{})
 				if err != nil {
 					t.Fatal(err)
 				}
 				wg.Go(func() { _ = exp.WriteCSV(context.Background(), stalledClient{resume}, nil) })
 			}
 		}
-		defer func() { close(resume); wg.Wait() }()
 		time.Sleep(100 * time.Millisecond) // every export is now waiting on its client
 
 		// Another user still reads: the pool is free.
 		other := s.SignUp(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
 		var rwg sync.WaitGroup
 		errs := make(chan error, stalled)
 		for range stalled {
@@ -79,7 +80,7 @@ func TestStalledExportsDoNotStarveOthers(t *testing.T) {
 		}
 		close(resume)
 		wg.Wait()
-		resume = make(chan struct{})
+		resume = make(chan struct{}) // for the deferred close
 		if res := s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/calls/export/", Token: users[0].Access}); res.Status != 200 {
 			t.Fatalf("export once the others ended: %d %s", res.Status, res.Body)
 		}

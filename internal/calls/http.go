@@ -389,6 +389,12 @@ func (s *Service) get(ctx context.Context, in *getInput) (*getOutput, error) {
 	return &getOutput{Body: d}, nil
 }
 
+// PlatformAuth is the platform key check as an operation middleware, for
+// other capabilities' platform operations (billing's mark-paid).
+func (s *Service) PlatformAuth(api huma.API) func(huma.Context, func(huma.Context)) {
+	return s.platformAuth(api)
+}
+
 // platformAuth admits a request carrying the platform key, before its body
 // is read. Keys are compared as SHA-256 digests in constant time, so
 // neither their content nor their length leaks. With no key configured the

@@ -29,6 +29,9 @@ type searchIndex interface {
 	plan(ctx context.Context, userID int64, words []string) (searchPlan, error)
 	// match is the SQL condition, on calls c, of a call matching words.
 	match(a *sqlArgs, userID int64, words []string, plan searchPlan) string
+	// dropNumbers rewrites the index entries of userID's calls without
+	// their numbers, inside tx (account deletion, which blanks them).
+	dropNumbers(ctx context.Context, tx *sql.Tx, userID int64) error
 }
 
 // searchBatch keeps the index during one ingest transaction.

@@ -115,3 +115,13 @@ func (postgresSearchBatch) flush(context.Context, *batch) error { return nil }
 func searchText(c *Call) string {
 	return ownerTerm(c.UserID) + " " + numberTerms(c.FromNumber, c.ToNumber) + "\n" + c.Summary + "\n" + c.Transcript
 }
+
+func (*postgresSearch) dropNumbers(ctx context.Context, tx *sql.Tx, userID int64) error {
+	// The owner's term stays, so searches stay narrowed to the user.
+	_, err := tx.ExecContext(ctx, `UPDATE calls SET search_vector = to_tsvector('simple', $2 || E'\n' || summary || E'\n' || transcript)
+		WHERE user_id = $1`, userID, ownerTerm(userID))
+	if err != nil {
+		return fmt.Errorf("drop call numbers from the index: %w", err)
+	}
+	return nil
+}

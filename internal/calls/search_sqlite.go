@@ -128,3 +128,15 @@ func (sb *sqliteSearchBatch) flush(ctx context.Context, b *batch) error {
 	}
 	return nil
 }
+
+func (*sqliteSearch) dropNumbers(ctx context.Context, tx *sql.Tx, userID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM calls_fts WHERE rowid IN (SELECT id FROM calls WHERE user_id = $1)`, userID); err != nil {
+		return fmt.Errorf("drop call numbers from the index: %w", err)
+	}
+	// The owner's term stays, so searches stay narrowed to the user.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO calls_fts (rowid, numbers, summary, transcript)
+		SELECT id, $1, summary, transcript FROM calls WHERE user_id = $2`, ownerTerm(userID), userID); err != nil {
+		return fmt.Errorf("drop call numbers from the index: %w", err)
+	}
+	return nil
+}

@@ -125,26 +125,34 @@ func NewService(cfg Config) *Service { return &Service{cfg: cfg} }
 
 // SubscriptionSummary is the subscription card of the overview.
 type SubscriptionSummary struct {
-	Plan             string    `json:"plan"`
-	Status           string    `json:"status"`
-	RemainingDays    int       `json:"remaining_days"`
-	CurrentPeriodEnd time.Time `json:"current_period_end"`
+	Plan              string    `json:"plan" doc:"The plan's name."`
+	PlanCode          string    `json:"plan_code"`
+	Status            string    `json:"status" enum:"trialing,active,past_due,canceled"`
+	RemainingDays     int       `json:"remaining_days" doc:"Days left in the period; a day begun counts as a whole one."`
+	CurrentPeriodEnd  time.Time `json:"current_period_end"`
+	CancelAtPeriodEnd bool      `json:"cancel_at_period_end"`
 }
 
 // BillingSummary is the billing card of the overview.
 type BillingSummary struct {
-	LastInvoice       *string    `json:"last_invoice"`
+	LastInvoice       *string    `json:"last_invoice" doc:"Number of the newest invoice; null when there is none."`
+	LastInvoiceAmount *int64     `json:"last_invoice_amount" doc:"Its total, in minor units of currency."`
+	LastInvoiceStatus *string    `json:"last_invoice_status" enum:"open,paid,void"`
+	LastInvoiceDate   *time.Time `json:"last_invoice_date"`
 	NextBillingDate   *time.Time `json:"next_billing_date"`
-	NextBillingAmount *int64     `json:"next_billing_amount"`
-	Currency          string     `json:"currency"`
+	NextBillingAmount *int64     `json:"next_billing_amount" doc:"The next period's price plus this period's overage so far, in minor units of currency."`
+	OpenBalance       int64      `json:"open_balance" doc:"Sum of unpaid invoices, in minor units of currency."`
+	Currency          string     `json:"currency" doc:"ISO 4217 code of every amount here."`
+	MinutesUsed       int64      `json:"minutes_used" doc:"This period's call minutes."`
+	IncludedMinutes   int64      `json:"included_minutes"`
 }
 
 // Overview is the dashboard home.
 type Overview struct {
 	User                account.User         `json:"user"`
-	Subscription        *SubscriptionSummary `json:"subscription" doc:"Always null until subscriptions and billing are enabled on this server."`
-	BillingSummary      *BillingSummary      `json:"billing_summary" doc:"Always null until subscriptions and billing are enabled on this server."`
-	UnreadNotifications *int                 `json:"unread_notifications" doc:"Always null until notifications are enabled on this server."`
+	Subscription        *SubscriptionSummary `json:"subscription" doc:"Null when this server does not bill."`
+	BillingSummary      *BillingSummary      `json:"billing_summary" doc:"Null when this server does not bill."`
+	UnreadNotifications *int                 `json:"unread_notifications" doc:"How many of your notifications are unread; null when notifications are not enabled on this server."`
 	RecentCalls         []calls.CallView     `json:"recent_calls" doc:"The latest 5 calls, newest first."`
 	stats.Numbers
 }

@@ -10,7 +10,9 @@ import (
 	"callboard/internal/account"
 	"callboard/internal/apperr"
 	"callboard/internal/auth"
+	"callboard/internal/billing"
 	"callboard/internal/calls"
+	"callboard/internal/notify"
 )
 
 // Email is the demo account's sign-in.
@@ -21,6 +23,8 @@ type Services struct {
 	Auth    *auth.Service
 	Account *account.Service
 	Calls   *calls.Service
+	Billing *billing.Service // optional: the demo's Pro subscription and invoices
+	Notify  *notify.Service  // optional: without it the demo has no notifications
 	Now     func() time.Time
 }
 
@@ -74,7 +78,10 @@ func fill(ctx context.Context, s Services, userID int64) error {
 	}
 	now := s.Now()
 	g := NewGenerator(2026, fmt.Sprintf("demo-%d", userID))
-	var batch []calls.IngestCall
+	var (
+		batch    []calls.IngestCall
+		finished []usedCall
+	)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -90,14 +97,140 @@ func fill(ctx context.Context, s Services, userID int64) error {
 		return nil
 	}
 	for day := now.AddDate(0, 0, -89); !day.After(now); day = day.AddDate(0, 0, 1) {
-		batch = append(batch, g.Day(userID, len(Agents), day, 28, now)...)
+		made := g.Day(userID, len(Agents), day, 28, now)
+		finished = appendFinished(finished, made)
+		batch = append(batch, made...)
 		if len(batch) >= 500 {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	if s.Billing != nil {
+		if err := seedBilling(ctx, s.Billing, userID, now, finished); err != nil {
+			return err
+		}
+	}
+	return fillNotifications(ctx, s, userID)
+}
+
+// usedCall is a finished demo call: when it started and how long it took.
+type usedCall struct {
+	started time.Time
+	seconds int64
+}
+
+func appendFinished(to []usedCall, day []calls.IngestCall) []usedCall {
+	for _, c := range day {
+		if !calls.Status(c.Status).Finished() || c.StartedAt == nil {
+			continue
+		}
+		started, err := time.Parse(time.RFC3339, *c.StartedAt)
+		if err != nil {
+			continue
+		}
+		var seconds int64
+		if c.DurationSeconds != nil {
+			seconds = int64(*c.DurationSeconds)
+		}
+		to = append(to, usedCall{started, seconds})
+	}
+	return to
+}
+
+// demoPlan and demoPaidPeriods: the demo customer is on Pro, with this
+// many months of paid invoices before the current one.
+const (
+	demoPlan        = "pro"
+	demoPaidPeriods = 2
+)
+
+// seedBilling puts the demo account on Pro with paid invoices for the
+// past months, its current period starting on the day that leaves its
+// usage near (about 90% of) the plan's included minutes.
+func seedBilling(ctx context.Context, b *billing.Service, userID int64, now time.Time, finished []usedCall) error {
+	used := func(from, to time.Time) (seconds, n int64) {
+		for _, c := range finished {
+			if !c.started.Before(from) && c.started.Before(to) {
+				seconds += c.seconds
+				n++
+			}
+		}
+		return seconds, n
+	}
+	plans, err := b.Plans(ctx, false)
+	if err != nil {
+		return err
+	}
+	included := int64(0)
+	for _, p := range plans {
+		if p.Code == demoPlan {
+			included = p.IncludedMinutes
+		}
+	}
+	today := time.Date(now.UTC().Year(), now.UTC().Month(), now.UTC().Day(), 0, 0, 0, 0, time.UTC)
+	start := today
+	for back := 1; back < 28; back++ {
+		earlier := today.AddDate(0, 0, -back)
+		if seconds, _ := used(earlier, now); seconds/60 > included*9/10 {
+			break
+		}
+		start = earlier
+	}
+	if err := b.SeedDemo(ctx, userID, demoPlan, start, demoPaidPeriods, used); err != nil {
+		return fmt.Errorf("demo subscription: %w", err)
+	}
+	return nil
+}
+
+// demoUnread is how many of the demo's notifications stay unread.
+const demoUnread = 6
+
+// fillNotifications leaves the demo with a mix of read and unread
+// notifications: ingest raised one per finished call; all but the newest
+// few are marked read, and a welcome and a sign-in notice are added unread.
+func fillNotifications(ctx context.Context, s Services, userID int64) error {
+	if s.Notify == nil {
+		return nil
+	}
+	newest, err := s.Notify.List(ctx, userID, true, 0, demoUnread-2)
+	if err != nil {
+		return fmt.Errorf("demo notifications: %w", err)
+	}
+	if len(newest.Results) > 0 {
+		before := newest.Results[len(newest.Results)-1].ID
+		for {
+			page, err := s.Notify.List(ctx, userID, true, before, 100)
+			if err != nil {
+				return fmt.Errorf("demo notifications: %w", err)
+			}
+			if len(page.Results) == 0 {
+				break
+			}
+			ids := make([]int64, len(page.Results))
+			for i, n := range page.Results {
+				ids[i] = n.ID
+			}
+			if _, err := s.Notify.MarkRead(ctx, userID, ids, false); err != nil {
+				return fmt.Errorf("demo notifications: %w", err)
+			}
+		}
+	}
+	for _, e := range []notify.Event{
+		{UserID: userID, Category: notify.CategorySystem, Kind: "welcome", Title: "Welcome to Callboard",
+			Body: "Your agents' calls, statistics and invoices are all here. Settings lets you choose which notifications you get."},
+		{UserID: userID, Category: notify.CategorySecurity, Kind: "signin.new", Title: "New sign-in",
+			Body: "Your account was signed in on Chrome on Android from 39.32.0.1. If this was not you, change your password.",
+			Data: map[string]string{"ip": "39.32.0.1"}},
+	} {
+		if err := s.Notify.Publish(ctx, e); err != nil {
+			return fmt.Errorf("demo notifications: %w", err)
+		}
+	}
+	return nil
 }
 
 // randomPassphrase makes a strong, typeable password: four words and a number.

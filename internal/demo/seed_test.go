@@ -13,7 +13,7 @@ import (
 func TestSeed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := apitest.New(t, db)
-		services := demo.Services{Auth: s.Auth, Account: s.Account, Calls: s.Calls, Now: s.Clock.Now}
+		services := demo.Services{Auth: s.Auth, Account: s.Account, Calls: s.Calls, Billing: s.Billing, Notify: s.Notify, Now: s.Clock.Now}
 		first, err := demo.Seed(context.Background(), services)
 		if err != nil {
 			t.Fatal(err)
@@ -41,6 +41,51 @@ func TestSeed(t *testing.T) {
 		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/", Token: res.JSON(t)["access"].(string)}).Decode(t, &o)
 		if o.Timezone != "Asia/Karachi" || o.CallStats.AllTime.TotalCalls < 1000 || o.CallStats.AllTime.CompletedCalls == 0 || len(o.Agents) == 0 {
 			t.Fatalf("demo overview: %+v", o)
+		}
+
+		// Billing: Pro, paid invoices for the past months, usage near the limit.
+		var sub struct {
+			Current struct {
+				Plan   struct{ Code string } `json:"plan"`
+				Status string
+			} `json:"current"`
+			Usage struct {
+				PercentUsed float64 `json:"percent_used"`
+			} `json:"usage"`
+			BillingHistory struct {
+				Invoices []struct{ Status string } `json:"invoices"`
+			} `json:"billing_history"`
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/subscription/", Token: res.JSON(t)["access"].(string)}).Decode(t, &sub)
+		paid := 0
+		for _, inv := range sub.BillingHistory.Invoices {
+			if inv.Status == "paid" {
+				paid++
+			}
+		}
+		if sub.Current.Plan.Code != "pro" || sub.Current.Status != "active" || paid < 2 || sub.Usage.PercentUsed < 60 || sub.Usage.PercentUsed > 100 {
+			t.Fatalf("demo subscription: %+v", sub)
+		}
+
+		// A mix of read and unread notifications, the overview counting the unread.
+		var page struct {
+			UnreadCount int `json:"unread_count"`
+			Results     []struct {
+				Category string
+				Read     bool
+			}
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/notifications/?page_size=100", Token: res.JSON(t)["access"].(string)}).Decode(t, &page)
+		read, categories := 0, map[string]bool{}
+		for _, n := range page.Results {
+			if n.Read {
+				read++
+			}
+			categories[n.Category] = true
+		}
+		// Six from the seed, and the sign-in of this test.
+		if page.UnreadCount != 7 || read == 0 || !categories["calls"] || !categories["security"] || !categories["system"] {
+			t.Fatalf("demo notifications: %d unread, %d of %d listed read, categories %v", page.UnreadCount, read, len(page.Results), categories)
 		}
 
 		again, err := demo.Seed(context.Background(), services)

@@ -59,8 +59,10 @@ func TestLogsAndMetricsTellFailuresApart(t *testing.T) {
 		s.Handler.ServeHTTP(httptest.NewRecorder(), r)
 
 		// A real failure: the sessions table is gone.
-		if _, err := db.Write().Exec("DROP TABLE retired_refresh_tokens"); err != nil {
-			t.Fatal(err)
+		for _, dependent := range []string{"retired_refresh_tokens", "notification_stream_tickets"} {
+			if _, err := db.Write().Exec("DROP TABLE " + dependent); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := db.Write().Exec("DROP TABLE sessions"); err != nil {
 			t.Fatal(err)

@@ -40,6 +40,9 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	Version        string
+	// Web is the dashboard, served for GET and HEAD on every path that is
+	// not the API's or the operations' (see webPath); nil serves none.
+	Web http.Handler
 }
 
 //go:embed swaggerui
@@ -80,7 +83,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /swagger", http.RedirectHandler("/swagger/", http.StatusMovedPermanently))
 
 	metrics := newMetrics(cfg.Registry)
-	var h http.Handler = &router{mux: mux}
+	var h http.Handler = &router{mux: mux, web: cfg.Web}
 	h = guardDatabase(h, cfg.DB)
 	h = securityHeaders(h)
 	h = recoverPanics(h)
@@ -186,7 +189,10 @@ func (m exactMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.R
 
 // router serves the mux, adding the seed's trailing slash to API paths and
 // answering unmatched routes (404, 405) with problem documents.
-type router struct{ mux *http.ServeMux }
+type router struct {
+	mux *http.ServeMux
+	web http.Handler
+}
 
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasSuffix(r.URL.Path, "/") {
@@ -196,6 +202,13 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, pattern := rt.mux.Handler(r); pattern == "" {
+		if rt.web != nil && webPath(r) {
+			if st := stateFrom(r.Context()); st != nil {
+				st.route = webRoute // one metrics label for every page and asset of the app
+			}
+			rt.web.ServeHTTP(w, r)
+			return
+		}
 		rec := &headerRecorder{header: http.Header{}}
 		rt.mux.ServeHTTP(rec, r)
 		if allow := rec.header.Get("Allow"); allow != "" {

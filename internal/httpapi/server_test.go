@@ -29,7 +29,7 @@ func TestRouting(t *testing.T) {
 		{"unknown API route", "GET", "/api/nope/", 404, "application/problem+json", `"status":404`},
 		{"below a route is not the route", "GET", "/api/dashboard/user/profile/extra/", 404, "application/problem+json", `"status":404`},
 		{"wrong method", "DELETE", "/api/auth/login/", 405, "application/problem+json", `"status":405`},
-		{"unknown page", "GET", "/nope", 404, "application/problem+json", `"status":404`},
+		{"unknown page is the web app's", "GET", "/nope", 200, "text/html; charset=utf-8", `<div id="app">`},
 		{"healthz", "GET", "/healthz", 200, "application/json", `"ok"`},
 		{"readyz", "GET", "/readyz", 200, "application/json", `"sqlite"`},
 		{"openapi", "GET", "/openapi.json", 200, "application/openapi+json", `"3.1.0"`},

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"callboard/internal/store"
 	"callboard/internal/storetest"
 )
 
@@ -43,5 +44,29 @@ func TestCancelledQueriesLeaveNoBrokenConnections(t *testing.T) {
 	if n := failures.Load(); n > 0 {
 		err, _ := firstErr.Load().(error)
 		t.Fatalf("%d queries of patient clients failed after cancelled ones, first: %v", n, err)
+	}
+}
+
+// Every PostgreSQL session runs with a statement timeout unless the URL
+// sets one, so a runaway query cannot hold a connection for ever.
+func TestPostgresStatementTimeout(t *testing.T) {
+	db := storetest.Postgres(t)
+	var timeout string
+	if err := db.Read().QueryRowContext(context.Background(), "SHOW statement_timeout").Scan(&timeout); err != nil {
+		t.Fatal(err)
+	}
+	if timeout != "30s" {
+		t.Fatalf("statement_timeout %q, want 30s", timeout)
+	}
+	own, err := store.Open(context.Background(), storetest.PostgresSchemaURL(t)+"&statement_timeout=5000", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if err := own.Read().QueryRowContext(context.Background(), "SHOW statement_timeout").Scan(&timeout); err != nil {
+		t.Fatal(err)
+	}
+	if timeout != "5s" {
+		t.Fatalf("statement_timeout from the URL %q, want 5s", timeout)
 	}
 }

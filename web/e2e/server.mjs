@@ -1,0 +1,65 @@
+// Builds the real binary from this worktree and runs it on a fresh data
+// directory and a free port, with a platform key. Used by the e2e run and
+// the Lighthouse script.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+const repo = resolve(import.meta.dirname, '../..');
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts callboard; returns { base, platformKey, stdout(), stop() }. */
+export async function startServer({ demo = false } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'callboard-e2e-'));
+  const bin = join(dir, 'callboard');
+  execFileSync('go', ['build', '-o', bin, './cmd/callboard'], { cwd: repo, stdio: 'inherit' });
+  const port = await freePort();
+  const platformKey = randomBytes(24).toString('hex');
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), '--log-level', 'warn'];
+  if (demo) args.push('--demo');
+  const proc = spawn(bin, args, {
+    env: { ...process.env, CALLBOARD_PLATFORM_KEY: platformKey, CALLBOARD_DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (b) => (out += b));
+  proc.stderr.on('data', (b) => process.stderr.write(b));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`callboard exited (${proc.exitCode}):\n${out}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('callboard did not become healthy');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    platformKey,
+    stdout: () => out,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const chromiumPath = process.env.CHROME_PATH || '/usr/bin/chromium';
+export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
