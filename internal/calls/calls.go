@@ -203,13 +203,16 @@ type Service struct {
 	search      searchIndex // full-text search, per database
 	insertSQL   string      // the statement that inserts a call
 	exports     *exportGate
+	searches    searchGate
+	// searchTimeout is SearchTimeout (tests shorten it).
+	searchTimeout time.Duration
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
 	s := &Service{db: cfg.DB, accounts: cfg.Accounts, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
 		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
-		search: newSearchIndex(cfg.DB), exports: newExportGate()}
+		search: newSearchIndex(cfg.DB), exports: newExportGate(), searchTimeout: SearchTimeout}
 	s.insertSQL = s.insertCall()
 	if s.now == nil {
 		s.now = time.Now

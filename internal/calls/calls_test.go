@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,6 +20,7 @@ import (
 
 	"callboard/internal/apitest"
 	"callboard/internal/app"
+	"callboard/internal/apperr"
 	"callboard/internal/calls"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
@@ -206,6 +209,8 @@ func TestIngestValidation(t *testing.T) {
 			{"bad sentiment", with(good, "sentiment", "angry"), "sentiment"},
 			{"negative cost", with(good, "cost", map[string]any{"amount": -5, "currency": "USD"}), "cost.amount"},
 			{"bad currency", with(good, "cost", map[string]any{"amount": 5, "currency": "dollars"}), "cost.currency"},
+			{"cost without amount", with(good, "cost", map[string]any{"currency": "USD"}), "cost.amount"},
+			{"cost without currency", with(good, "cost", map[string]any{"amount": 5}), "cost.currency"},
 			{"recording not a URL", with(good, "recording_url", "javascript:alert(1)"), "recording_url"},
 			{"agent without id", with(good, "agent", map[string]any{"name": "Sara"}), "agent.external_id"},
 			{"summary too long", with(good, "summary", strings.Repeat("x", 10_001)), "summary"},
@@ -277,6 +282,167 @@ func TestIngestValidation(t *testing.T) {
 				t.Fatalf("%+v", sum)
 			}
 		})
+	})
+}
+
+// TestIngestRefusesBadText: NUL (and other control characters) and bytes
+// that are not UTF-8 are refused in every text field of a report, for that
+// call alone and naming the field, on both databases (PostgreSQL cannot
+// store NUL in text; a JSON decoder silently turns bad bytes into U+FFFD).
+func TestIngestRefusesBadText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		for _, tc := range []struct {
+			field string
+			set   func(c map[string]any, v string)
+		}{
+			{"external_id", func(c map[string]any, v string) { c["external_id"] = c["external_id"].(string) + v }},
+			{"user_email", func(c map[string]any, v string) { delete(c, "user_id"); c["user_email"] = u.Email + v }},
+			{"agent.external_id", func(c map[string]any, v string) { c["agent"] = map[string]any{"external_id": "ag" + v} }},
+			{"agent.name", func(c map[string]any, v string) { c["agent"] = map[string]any{"external_id": "ag", "name": "Sara" + v} }},
+			{"agent.voice", func(c map[string]any, v string) {
+				c["agent"] = map[string]any{"external_id": "ag", "voice": "alloy" + v}
+			}},
+			{"end_reason", func(c map[string]any, v string) { c["end_reason"] = "customer" + v }},
+			{"summary", func(c map[string]any, v string) { c["summary"] = "Refund asked.\n" + v }},
+			{"transcript", func(c map[string]any, v string) { c["transcript"] = "Agent: hi\nCustomer:\t" + v }},
+			{"recording_url", func(c map[string]any, v string) { c["recording_url"] = "https://rec.example.com/" + v }},
+		} {
+			// The values as they appear in the body: JSON escapes, or a raw byte.
+			for _, bad := range []struct{ name, value string }{{"NUL", `\u0000`}, {"escape", `\u001b`}, {"invalid UTF-8", "\xff"}} {
+				t.Run(tc.field+" "+bad.name, func(t *testing.T) {
+					before := countCalls(t, db)
+					ext := "text-" + strings.ReplaceAll(tc.field+"-"+bad.name, " ", "-")
+					c := call(ext, u.UserID, 0)
+					tc.set(c, "MARK")
+					raw, err := json.Marshal(map[string]any{"calls": []any{c, call(ext+"-ok", u.UserID, 0)}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					body := strings.Replace(string(raw), "MARK", bad.value, 1)
+					res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/platform/calls/", Body: []byte(body),
+						Header: map[string]string{calls.PlatformHeader: apitest.PlatformKey}})
+					if res.Status != http.StatusOK {
+						t.Fatalf("%d %s", res.Status, res.Body)
+					}
+					var sum summary
+					res.Decode(t, &sum)
+					want := "body.calls[0]." + tc.field
+					if sum.Created != 1 || sum.Failed != 1 || len(sum.Results[0].Errors) == 0 || sum.Results[0].Errors[0].Location != want {
+						t.Fatalf("want the call refused at %s and the other stored: %+v", want, sum)
+					}
+					if got := countCalls(t, db); got != before+1 {
+						t.Fatalf("calls %d, want %d", got, before+1)
+					}
+				})
+			}
+		}
+	})
+}
+
+// TestFiltersRefuseBadText: NUL and bytes that are not UTF-8 in the text
+// filters are a 422 naming the parameter on both databases, never a 500.
+func TestFiltersRefuseBadText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		for _, param := range []string{"end_reason", "search", "status"} {
+			for _, value := range []string{"%00", "a%00b", "%FF", "caf%C3", "x%1Fy"} {
+				for _, path := range []string{"/api/dashboard/user/calls/?", "/api/dashboard/user/calls/export/?"} {
+					res := s.Do(t, apitest.Request{Method: "GET", Path: path + param + "=" + value, Token: u.Access})
+					if res.Status != http.StatusUnprocessableEntity || !slices.Contains(apitest.ErrorLocations(t, res), "query."+param) {
+						t.Fatalf("%s%s=%s: %d %s", path, param, value, res.Status, res.Body)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestSearchBounds: a user runs at most two searches at once (a third is
+// 429 with Retry-After, while pages without a search and other users'
+// searches go on), and a search that outlasts its time answers 503, not a
+// hung request or a 500.
+func TestSearchBounds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u, other := s.SignUp(t), s.SignUp(t)
+		ingest(t, s, with(call("sb-1", u.UserID, 0), "summary", "refund asked"), with(call("sb-2", other.UserID, 0), "summary", "refund asked"))
+		get := func(token, query string) *apitest.Response {
+			return s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/calls/?" + query, Token: token})
+		}
+		release := calls.HoldSearchSlots(s.Calls, u.UserID, 2)
+		if res := get(u.Access, "search=refund"); res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("a third search at once: %d %v %s", res.Status, res.Header, res.Body)
+		}
+		if res := get(u.Access, "status=completed"); res.Status != http.StatusOK {
+			t.Fatalf("a page without a search while searches run: %d %s", res.Status, res.Body)
+		}
+		if res := get(other.Access, "search=refund"); res.Status != http.StatusOK {
+			t.Fatalf("another user's search: %d %s", res.Status, res.Body)
+		}
+		release()
+		if l := list(t, s, u.Access, "search=refund"); len(l.Results) != 1 {
+			t.Fatalf("after the searches ended: %+v", l)
+		}
+
+		calls.SetSearchTimeout(s.Calls, time.Nanosecond)
+		res := get(u.Access, "search=refund")
+		if res.Status != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+			t.Fatalf("a search past its time: %d %v %s", res.Status, res.Header, res.Body)
+		}
+		if res := get(u.Access, ""); res.Status != http.StatusOK {
+			t.Fatalf("a page without a search has no search timeout: %d %s", res.Status, res.Body)
+		}
+	})
+}
+
+// TestIngestNullObjects: agent and cost may be null, which the document
+// says, and which means what leaving them out means: the stored values stay.
+// An unknown field inside cost is refused like any other.
+func TestIngestNullObjects(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		first := with(call("nulls", u.UserID, 0), "agent", map[string]any{"external_id": "ag", "name": "Sara"},
+			"cost", map[string]any{"amount": 120, "currency": "PKR"})
+		sum := ingest(t, s, first)
+		sum = ingest(t, s, with(first, "agent", nil, "cost", nil, "summary", "later"))
+		if sum.Updated != 1 {
+			t.Fatalf("%+v", sum)
+		}
+		d := s.Do(t, apitest.Request{Method: "GET", Path: fmt.Sprintf("/api/dashboard/user/calls/%d/", *sum.Results[0].ID), Token: u.Access}).JSON(t)
+		agent, _ := d["agent"].(map[string]any)
+		cost, _ := d["cost"].(map[string]any)
+		if agent == nil || agent["name"] != "Sara" || cost == nil || cost["amount"] != float64(120) || d["summary"] != "later" {
+			t.Fatalf("null erased a stored value: %v", d)
+		}
+		if sum := ingest(t, s, with(call("nulls-new", u.UserID, 0), "agent", nil, "cost", nil)); sum.Created != 1 {
+			t.Fatalf("a new call with null agent and cost: %+v", sum)
+		}
+		res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/platform/calls/", Header: map[string]string{calls.PlatformHeader: apitest.PlatformKey},
+			Body: map[string]any{"calls": []any{with(call("cost-extra", u.UserID, 0), "cost", map[string]any{"amount": 1, "currency": "USD", "tax": 1})}}})
+		if res.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("unknown field in cost: %d %s", res.Status, res.Body)
+		}
+
+		var doc struct {
+			Components struct {
+				Schemas map[string]struct {
+					Properties map[string]struct {
+						AnyOf []map[string]any `json:"anyOf"`
+					} `json:"properties"`
+				} `json:"schemas"`
+			} `json:"components"`
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/openapi.json"}).Decode(t, &doc)
+		for _, name := range []string{"agent", "cost"} {
+			anyOf := doc.Components.Schemas["IngestCall"].Properties[name].AnyOf
+			if !slices.ContainsFunc(anyOf, func(m map[string]any) bool { return m["type"] == "null" }) {
+				t.Fatalf("the document does not say %s may be null: %v", name, anyOf)
+			}
+		}
 	})
 }
 
@@ -601,6 +767,9 @@ func TestListInvalid(t *testing.T) {
 		{"page=0", "query.page"},
 		{"page=abc", "query.page"},
 		{"page=51", "query.page"},
+		{"page=1001", "query.page"},
+		{"page=9223372036854775807", "query.page"},
+		{"page=9223372036854775807&page_size=100", "query.page"},
 		{"page_size=0", "query.page_size"},
 		{"page_size=101", "query.page_size"},
 		{"cursor=not-a-cursor", "query.cursor"},
@@ -625,6 +794,14 @@ func TestListInvalid(t *testing.T) {
 	}
 	if res := s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/calls/"}); res.Status != http.StatusUnauthorized {
 		t.Fatalf("no token: %d", res.Status)
+	}
+	// The service refuses a page number past the cap without HTTP's bounds
+	// too, and a huge one does not wrap around to page 1.
+	for _, page := range []int{1001, math.MaxInt} {
+		_, err := s.Calls.List(context.Background(), u.UserID, calls.ListParams{Page: page, PageSize: calls.MaxPageSize})
+		if e, ok := apperr.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Location != "page" {
+			t.Fatalf("page %d: %v", page, err)
+		}
 	}
 }
 
@@ -726,8 +903,11 @@ func TestExport(t *testing.T) {
 		if len(rows) != 32 || rows[0][0] != "id" || rows[1][1] != "evil" {
 			t.Fatalf("%d rows, header %v, first %v", len(rows), rows[0], rows[1])
 		}
-		if rows[1][18] != `'=HYPERLINK("http://evil.example")` || rows[1][11] != "'@SUM(A1)" || rows[1][6] != "'+923001234567" {
+		if rows[1][18] != `'=HYPERLINK("http://evil.example")` || rows[1][11] != "'@SUM(A1)" {
 			t.Fatalf("formula cells not defused: %v", rows[1])
+		}
+		if rows[1][6] != "+923001234567" || rows[1][7] != "+442071234567" {
+			t.Fatalf("plain phone numbers were changed: %q, %q", rows[1][6], rows[1][7])
 		}
 		for _, r := range rows[1:] {
 			if strings.HasPrefix(r[1], "o-") {

@@ -76,10 +76,10 @@ type Export struct {
 	Filename string // calls-YYYYMMDD.csv, the date in the user's timezone
 }
 
-// NewExport checks p's filters for an export of the user's matching calls, and takes one of the user's
-// export slots until WriteCSV ends (or Close). Errors: Invalid naming the
-// bad query parameter; RateLimited when the user, or the server, already
-// runs as many exports as it may.
+// NewExport checks p's filters for an export of the user's matching calls,
+// and takes one of the user's export slots until WriteCSV ends (or Close).
+// Errors: Invalid naming the bad parameter; RateLimited when the user, or
+// the server, already runs as many exports as it may.
 func (s *Service) NewExport(ctx context.Context, userID int64, p ListFilter) (*Export, error) {
 	f, err := s.parseFilter(ctx, userID, p)
 	if err != nil {
@@ -215,16 +215,4 @@ func (e *Export) fill(r []string, v *CallView) {
 		r[16], r[17] = strconv.FormatInt(v.Cost.Amount, 10), v.Cost.Currency
 	}
 	r[18] = safeCell(v.Summary)
-}
-
-// safeCell defuses a text cell a spreadsheet would read as a formula.
-func safeCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }

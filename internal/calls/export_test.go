@@ -1,5 +1,7 @@
 package calls
 
+import "time"
+
 // CursorAfter is the history cursor (newest first) that continues after the
 // call with the given started_at (Unix ms) and id: benchmarks use it to
 // start deep in a history without paging there.
@@ -9,10 +11,12 @@ func CursorAfter(startedAt, id int64) string {
 
 // SetSearchListMax changes how many full-text matches a SQLite search reads
 // up front, so tests reach both search paths.
-// (PostgreSQL reads nothing up front: there it changes nothing.)
 func SetSearchListMax(s *Service, n int) {
-	if sq, ok := s.search.(*sqliteSearch); ok {
-		sq.listMax = n
+	switch idx := s.search.(type) {
+	case *sqliteSearch:
+		idx.listMax = n
+	case *postgresSearch:
+		idx.listMax = n
 	}
 }
 
@@ -21,3 +25,23 @@ var DistinctWords = distinctWords
 
 // SetMaxExports changes how many exports may run at once over all users.
 func SetMaxExports(s *Service, n int) { s.exports.max = n }
+
+// HoldSearchSlots takes n of userID's search slots until release.
+func HoldSearchSlots(s *Service, userID int64, n int) (release func()) {
+	var releases []func()
+	for range n {
+		r, err := s.searches.acquire(userID)
+		if err != nil {
+			panic(err)
+		}
+		releases = append(releases, r)
+	}
+	return func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+}
+
+// SetSearchTimeout changes how long a search's queries may take.
+func SetSearchTimeout(s *Service, d time.Duration) { s.searchTimeout = d }

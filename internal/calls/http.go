@@ -19,6 +19,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"callboard/internal/apperr"
+	"callboard/internal/plaintext"
 	"callboard/internal/principal"
 )
 
@@ -96,11 +97,23 @@ type FilterParams struct {
 }
 
 // filter is p as the domain's typed filter. Errors: Invalid at
-// query.status for an unknown status (the comma form is split here, so
-// Huma cannot check it).
+// query.search or query.end_reason for text that is not UTF-8 or holds
+// control characters; at query.status for an unknown status (the comma form
+// is split here, so Huma cannot check it).
 func (p *FilterParams) filter() (ListFilter, error) {
 	f := ListFilter{Direction: p.Direction, AgentID: p.Agent, Search: p.Search, EndReason: p.EndReason,
 		Sentiment: p.Sentiment, Ordering: p.Ordering}
+	// Text that cannot be stored cannot be matched either: refused here,
+	// before a database sees it (PostgreSQL fails on NUL and bad bytes).
+	var bad []apperr.FieldError
+	for _, t := range []struct{ param, value string }{{"search", p.Search}, {"end_reason", p.EndReason}} {
+		if msg := plaintext.Problem(t.value); msg != "" {
+			bad = append(bad, apperr.FieldError{Location: "query." + t.param, Message: msg})
+		}
+	}
+	if len(bad) > 0 {
+		return ListFilter{}, apperr.InvalidFields(bad...)
+	}
 	for _, raw := range p.Status {
 		for v := range strings.SplitSeq(raw, ",") {
 			st := Status(strings.TrimSpace(v))
@@ -150,6 +163,22 @@ func documentStatuses(api huma.API, path string) {
 	}
 }
 
+// documentNullObjects says in the document what the ingest decoder does:
+// agent and cost may be null, meaning "not given" like every other field of
+// a report. (Huma's nullable tag does not apply to objects.)
+func documentNullObjects(api huma.API) {
+	call := api.OpenAPI().Components.Schemas.Map()["IngestCall"]
+	if call == nil {
+		return
+	}
+	for _, name := range []string{"agent", "cost"} {
+		if prop := call.Properties[name]; prop != nil && prop.Ref != "" {
+			call.Properties[name] = &huma.Schema{Description: prop.Description,
+				AnyOf: []*huma.Schema{{Ref: prop.Ref}, {Type: "null"}}}
+		}
+	}
+}
+
 // optionalParam is a query parameter that may be absent (which 0 cannot
 // tell apart): Huma parses and checks Value, Set says whether it was given.
 type optionalParam[T any] struct {
@@ -189,7 +218,7 @@ func (r *RequestURL) Resolve(ctx huma.Context) []error {
 
 type listInput struct {
 	RequestURL
-	Page     int    `query:"page" minimum:"1" doc:"Page number (default 1). Pages reach the first 1000 results; next carries a cursor for deeper pages."`
+	Page     int    `query:"page" minimum:"1" maximum:"1000" doc:"Page number (default 1). Pages reach the first 1000 results; next carries a cursor for deeper pages."`
 	PageSize int    `query:"page_size" minimum:"1" maximum:"100" doc:"Results per page (default 20, at most 100)."`
 	Cursor   string `query:"cursor" maxLength:"200" doc:"Opaque position from next or previous: constant cost at any depth."`
 	FilterParams
@@ -197,7 +226,7 @@ type listInput struct {
 
 // ListBody is a page of the history in the list envelope.
 type ListBody struct {
-	Count *int `json:"count" doc:"Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there) and when counting would take over 100 ms (a filter no index serves over a very long history)."`
+	Count *int `json:"count" doc:"Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there), on searches for words common in your calls (the page is found by checking your newest calls; a count would check a thousand), and when counting would take over 100 ms (a filter no index serves over a very long history)."`
 	// CountExact is false when count stopped at its cap.
 	CountExact bool       `json:"count_exact" doc:"Whether count is exact."`
 	Next       *string    `json:"next" doc:"The next page's URL (path and query), or null."`
@@ -239,6 +268,7 @@ func (s *Service) Register(api huma.API) {
 	// Document the body that decodeIngest reads (RawBody alone shows as bytes).
 	if item := api.OpenAPI().Paths["/api/platform/calls/"]; item != nil && item.Post != nil && item.Post.RequestBody != nil {
 		schema := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[IngestRequest](), true, "IngestRequest")
+		documentNullObjects(api)
 		item.Post.RequestBody.Required = true
 		item.Post.RequestBody.Content = map[string]*huma.MediaType{"application/json": {Schema: schema}}
 	}
@@ -248,15 +278,16 @@ func (s *Service) Register(api huma.API) {
 		OperationID: "calls-list", Method: http.MethodGet, Path: "/api/dashboard/user/calls/", Tags: tags,
 		Summary: "Your call history", Security: principal.UserSecurity,
 		Description: "Newest first unless ordering says otherwise. Invalid filters answer 422 naming the parameter. " +
-			"Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth.",
-		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+			"Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth. " +
+			"A search runs at most 5 seconds (503 past that) and two at a time per user (429 past that).",
+		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusServiceUnavailable},
 	}, s.list)
 	documentStatuses(api, "/api/dashboard/user/calls/")
 	huma.Register(api, huma.Operation{
 		OperationID: "calls-export", Method: http.MethodGet, Path: "/api/dashboard/user/calls/export/", Tags: tags,
 		Summary: "Your call history as CSV", Security: principal.UserSecurity,
 		Description: "The filtered history (same filters and ordering as the list, all pages) as a CSV download, streamed. " +
-			"Times are in your timezone; cells that a spreadsheet would run as a formula are prefixed with a single quote.",
+			"Times are in your timezone. Cells that a spreadsheet could run as a formula (starting with = + - @, their full-width forms or whitespace, or with such a line) are prefixed with a single quote; plain numbers and phone numbers are left as they are.",
 		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
 		Responses: map[string]*huma.Response{"200": {
 			Description: "CSV with a header row",

@@ -3,6 +3,7 @@ package calls
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -44,8 +45,14 @@ func (s *Service) Ingest(ctx context.Context, batch []IngestCall) (IngestSummary
 	}
 	sum := IngestSummary{Results: make([]IngestResult, len(batch))}
 	var events []CallEvent
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	// The transaction is run again when it loses a deadlock or a conflict
+	// to a concurrent one (store.TxRetry), so it starts from scratch each
+	// time: only the checks of the report itself are kept.
+	err := s.db.TxRetry(ctx, func(tx *sql.Tx) error {
 		events = events[:0]
+		for i := range in {
+			in[i].problems = in[i].problems[:in[i].parsed]
+		}
 		b, err := s.newBatch(ctx, tx, in, now)
 		if err != nil {
 			return err
@@ -149,7 +156,10 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 	}
 	if len(externals) > 0 {
 		in, arg := store.InList(s.db.Dialect, 1, externals)
-		rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls c WHERE c.external_id `+in, arg)
+		// Locked until commit, in one order for every batch: a concurrent
+		// report of the same call waits and then merges into this one's.
+		rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls c WHERE c.external_id `+in+
+			` ORDER BY c.external_id`+s.db.Dialect.ForUpdate(), arg)
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			c, err := scanCall(r)
 			if err != nil {
@@ -165,6 +175,9 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 		// The batch's agents by external id only (agents of other users with
 		// the same external id come along and are told apart by user below).
 		in, arg := store.InList(s.db.Dialect, 1, agentExternals)
+		// Not locked: every report names its agent, so a lock would queue
+		// all of an agent's concurrent reports. An UPDATE of a changed name
+		// waits for a concurrent one and then applies, as in serial order.
 		rows, err := tx.QueryContext(ctx, `SELECT id, user_id, external_id, name, voice FROM agents WHERE external_id `+in, arg)
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			var k agentKey
@@ -245,7 +258,14 @@ func (b *batch) apply(ctx context.Context, p *parsedCall) (IngestResult, *CallEv
 		res.Status, res.ID = ResultUnchanged, &old.ID
 		return res, nil, nil
 	}
-	if err := b.write(ctx, p, old, &next); err != nil {
+	if err := b.write(ctx, p, old, &next); errors.Is(err, errCallExists) {
+		// Another transaction created the call after this batch looked for
+		// it: the report merges into that one, as if sent after it.
+		if err := b.reload(ctx, p.externalID); err != nil {
+			return res, nil, err
+		}
+		return b.apply(ctx, p)
+	} else if err != nil {
 		return res, nil, err
 	}
 	stored := next
@@ -276,16 +296,28 @@ func (b *batch) upsertAgent(ctx context.Context, userID int64, in *IngestAgent) 
 		if in.Voice != nil {
 			a.voice = *in.Voice
 		}
-		st, err := b.stmt(ctx, `INSERT INTO agents (user_id, external_id, name, voice, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`+
-			b.s.db.Dialect.ReturningID())
+		st, err := b.stmt(ctx, `INSERT INTO agents (user_id, external_id, name, voice, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+			ON CONFLICT (user_id, external_id) DO NOTHING`+b.s.db.Dialect.ReturningID())
 		if err != nil {
 			return 0, err
 		}
-		if a.id, err = b.s.db.Dialect.InsertID(ctx, st, userID, in.ExternalID, a.name, a.voice, store.Millis(b.now)); err != nil {
+		id, inserted, err := b.s.db.Dialect.InsertIDIfNew(ctx, st, userID, in.ExternalID, a.name, a.voice, store.Millis(b.now))
+		if err != nil {
 			return 0, fmt.Errorf("insert agent: %w", err)
 		}
+		if inserted {
+			a.id = id
+			b.agents[k] = a
+			return a.id, nil
+		}
+		// Another transaction created the agent meanwhile: update that one.
+		a = &agentRow{}
+		err = b.tx.QueryRowContext(ctx, `SELECT id, name, voice FROM agents WHERE user_id = $1 AND external_id = $2`,
+			userID, in.ExternalID).Scan(&a.id, &a.name, &a.voice)
+		if err != nil {
+			return 0, fmt.Errorf("load agent: %w", err)
+		}
 		b.agents[k] = a
-		return a.id, nil
 	}
 	name, voice := a.name, a.voice
 	if in.Name != nil {
@@ -315,10 +347,27 @@ const writeColumns = `user_id, agent_id, external_id, direction, from_number, to
 	cost_currency, recording_url, created_at, updated_at, summary, transcript`
 
 // insertCall is the statement that inserts a call, with the search
-// index's own columns, returning its id.
+// index's own columns, returning its id; nothing when another transaction
+// stored the call first (write then answers errCallExists).
 func (s *Service) insertCall() string {
 	cols, exprs := s.search.insertColumns(22)
-	return `INSERT INTO calls (` + writeColumns + cols + `) VALUES (` + placeholders(1, 21) + exprs + `)` + s.db.Dialect.ReturningID()
+	return `INSERT INTO calls (` + writeColumns + cols + `) VALUES (` + placeholders(1, 21) + exprs + `)
+		ON CONFLICT (external_id) DO NOTHING` + s.db.Dialect.ReturningID()
+}
+
+// errCallExists is write's answer when the call it was to create exists:
+// another transaction committed it after the batch looked.
+var errCallExists = errors.New("call created concurrently")
+
+// reload loads the stored call with externalID into the batch, locked.
+func (b *batch) reload(ctx context.Context, externalID string) error {
+	row := b.tx.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls c WHERE c.external_id = $1`+b.s.db.Dialect.ForUpdate(), externalID)
+	c, err := scanCall(row)
+	if err != nil {
+		return fmt.Errorf("reload call: %w", err)
+	}
+	b.calls[externalID] = c
+	return nil
 }
 
 // write stores next, merged from report p: an insert when old is nil, else
@@ -336,9 +385,14 @@ func (b *batch) write(ctx context.Context, p *parsedCall, old, next *Call) error
 		if err != nil {
 			return err
 		}
-		if next.ID, err = b.s.db.Dialect.InsertID(ctx, st, append(args, b.s.search.insertArgs(next)...)...); err != nil {
+		id, inserted, err := b.s.db.Dialect.InsertIDIfNew(ctx, st, append(args, b.s.search.insertArgs(next)...)...)
+		if err != nil {
 			return fmt.Errorf("insert call: %w", err)
 		}
+		if !inserted {
+			return errCallExists
+		}
+		next.ID = id
 	} else {
 		next.ID = old.ID
 		// Every argument of the insert is used, so both statements share

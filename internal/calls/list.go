@@ -39,9 +39,15 @@ type ListPage struct {
 // List returns one page of the user's calls matching p. With a cursor the
 // page costs the same however deep it is, and the count is left out (nil);
 // with a page number the count is exact up to CountCap (and nil when it
-// would take longer than CountBudget). Errors: Invalid
-// naming the bad parameter (page, page_size, cursor, date_to…).
+// would take longer than CountBudget). A search holds one of the user's
+// two search slots and gets SearchTimeout. Errors: Invalid naming the bad
+// parameter (page, page_size, cursor, date_to…); RateLimited when the user
+// already runs two searches; Unavailable when the search took too long.
 func (s *Service) List(ctx context.Context, userID int64, p ListParams) (ListPage, error) {
+	return s.boundSearch(ctx, userID, p, func(ctx context.Context) (ListPage, error) { return s.listPage(ctx, userID, p) })
+}
+
+func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (ListPage, error) {
 	f, err := s.parseFilter(ctx, userID, p.ListFilter)
 	if err != nil {
 		return ListPage{}, err
@@ -72,10 +78,11 @@ func (s *Service) List(ctx context.Context, userID int64, p ListParams) (ListPag
 		f.order = orderings[c.order]
 		cur = &c
 	}
-	offset := (page - 1) * size
-	if cur == nil && offset >= CountCap {
+	// Compared before multiplying: a huge page number must not wrap around.
+	if cur == nil && (page > CountCap || (page-1)*size >= CountCap) {
 		return ListPage{}, apperr.Invalid("page", fmt.Sprintf("page numbers reach the first %d results; follow the cursor in next to go further", CountCap))
 	}
+	offset := (page - 1) * size
 
 	out := ListPage{Results: []CallView{}}
 	var calls []Call
@@ -113,6 +120,7 @@ func (s *Service) List(ctx context.Context, userID int64, p ListParams) (ListPag
 		n, exact, err := s.count(cctx, &f, userID)
 		cancel()
 		switch {
+		case errors.Is(err, errNotCounted):
 		case err == nil:
 			out.Count, out.CountExact = &n, exact
 		case cctx.Err() != nil && ctx.Err() == nil:
@@ -138,15 +146,29 @@ func (s *Service) List(ctx context.Context, userID int64, p ListParams) (ListPag
 	return out, nil
 }
 
-// count counts the matching calls, stopping at CountCap.
+// errNotCounted is count's answer when it does not count: the page's count
+// is then left out (null).
+var errNotCounted = errors.New("not counted")
+
+// count counts the matching calls, stopping at CountCap. Errors:
+// errNotCounted for a search of words common in the user's calls.
 func (s *Service) count(ctx context.Context, f *filter, userID int64) (int, bool, error) {
 	if f.plan.many && f.onlySearch() {
 		// More than CountCap of the user's calls match and nothing else
 		// narrows them: counting again would only confirm it.
 		return CountCap, false, nil
 	}
+	if f.plan.walk {
+		// The words are common in the user's calls: the page was found by
+		// checking a few dozen calls, while a count would check a thousand.
+		return 0, false, errNotCounted
+	}
+	// A count reads the matches in no order: through the index, never by
+	// walking the history.
+	counted := *f
+	counted.plan.walk = false
 	a := &sqlArgs{}
-	where := s.where(a, f, userID)
+	where := s.where(a, &counted, userID)
 	var n int
 	err := s.db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM calls c WHERE "+where+
 		" LIMIT "+a.add(CountCap+1)+") AS matching", a.args...).Scan(&n)

@@ -3,6 +3,8 @@ package calls
 import (
 	"strconv"
 	"strings"
+
+	"callboard/internal/store"
 )
 
 // sqlArgs numbers query arguments as $1, $2, … in both dialects.
@@ -11,6 +13,13 @@ type sqlArgs struct{ args []any }
 func (a *sqlArgs) add(v any) string {
 	a.args = append(a.args, v)
 	return "$" + strconv.Itoa(len(a.args))
+}
+
+// in is "IN (ids)" as one argument (store.InList).
+func (a *sqlArgs) in(d store.Dialect, ids []int64) string {
+	clause, arg := store.InList(d, len(a.args)+1, ids)
+	a.args = append(a.args, arg)
+	return clause
 }
 
 // where is the WHERE clause of the user's calls matching f.

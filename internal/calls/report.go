@@ -1,6 +1,8 @@
 package calls
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"callboard/internal/phone"
+	"callboard/internal/plaintext"
 )
 
 // MaxBatch is the most calls one ingest request may carry.
@@ -30,6 +33,28 @@ const (
 type Money struct {
 	Amount   int64  `json:"amount" doc:"Minor units (cents, paisa); not negative."`
 	Currency string `json:"currency" doc:"ISO 4217 code, like USD or PKR."`
+	// noAmount is set when a decoded report's cost has no amount (which
+	// int64 alone cannot tell from 0): such a cost is refused.
+	noAmount bool
+}
+
+// UnmarshalJSON decodes a cost strictly (unknown fields are refused) and
+// notes a missing amount.
+func (m *Money) UnmarshalJSON(b []byte) error {
+	var in struct {
+		Amount   *int64 `json:"amount"`
+		Currency string `json:"currency"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return err
+	}
+	*m = Money{Currency: in.Currency, noAmount: in.Amount == nil}
+	if in.Amount != nil {
+		m.Amount = *in.Amount
+	}
+	return nil
 }
 
 // IngestAgent names the agent that handled a call.
@@ -46,7 +71,7 @@ type IngestCall struct {
 	ExternalID      string       `json:"external_id,omitempty" doc:"Required. The platform's call id (1–128 characters): calls are created or updated by it."`
 	UserID          *int64       `json:"user_id,omitempty" nullable:"true" doc:"The customer, by id. Give user_id or user_email."`
 	UserEmail       *string      `json:"user_email,omitempty" nullable:"true" doc:"The customer, by email."`
-	Agent           *IngestAgent `json:"agent,omitempty"`
+	Agent           *IngestAgent `json:"agent,omitempty" doc:"null is the same as leaving it out: the stored agent stays."`
 	Direction       *string      `json:"direction,omitempty" nullable:"true" doc:"inbound or outbound; required when the call is new."`
 	FromNumber      *string      `json:"from_number,omitempty" nullable:"true" doc:"Required when the call is new. A phone number, stored in E.164: international (+92 300 1234567; spaces, dashes, dots, brackets and a leading 00 are fine) or national, read as Pakistani; or, when there is no number, anonymous, unknown or a SIP URI (sip:alice@example.com). Anything else is refused for this call."`
 	ToNumber        *string      `json:"to_number,omitempty" nullable:"true" doc:"Required when the call is new. Same forms as from_number."`
@@ -58,7 +83,7 @@ type IngestCall struct {
 	Satisfaction    *int         `json:"satisfaction,omitempty" nullable:"true" doc:"1–5."`
 	Sentiment       *string      `json:"sentiment,omitempty" nullable:"true" doc:"positive, neutral or negative."`
 	EndReason       *string      `json:"end_reason,omitempty" nullable:"true" doc:"Why the call ended: customer-ended, agent-ended, no-answer, busy, voicemail, error, transferred, timeout; others are kept as given."`
-	Cost            *Money       `json:"cost,omitempty"`
+	Cost            *Money       `json:"cost,omitempty" doc:"Both amount and currency. null is the same as leaving it out: the stored cost stays."`
 	Summary         *string      `json:"summary,omitempty" nullable:"true" doc:"At most 10,000 characters."`
 	Transcript      *string      `json:"transcript,omitempty" nullable:"true" doc:"At most 200,000 characters."`
 	RecordingURL    *string      `json:"recording_url,omitempty" nullable:"true" doc:"Absolute http(s) URL."`
@@ -122,6 +147,9 @@ type parsedCall struct {
 	transcript *string
 	recording  *string
 	problems   []FieldProblem
+	// parsed is how many problems parseIngest found: those found later,
+	// against the stored call, are dropped when the transaction is retried.
+	parsed int
 	// The summary and transcript reduced for SQLite's full-text index,
 	// computed before the write transaction (see distinctWords).
 	searchSummary, searchTranscript string
@@ -137,6 +165,8 @@ func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 	p := parsedCall{index: i, externalID: strings.TrimSpace(c.ExternalID), status: Status(c.Status)}
 	if n := utf8.RuneCountInString(p.externalID); n == 0 || n > maxExternalIDLen {
 		p.fail("external_id", fmt.Sprintf("is required, 1 to %d characters", maxExternalIDLen))
+	} else {
+		p.checkText("external_id", p.externalID)
 	}
 	switch {
 	case c.UserID != nil && c.UserEmail != nil:
@@ -150,6 +180,8 @@ func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 		p.userEmail = strings.ToLower(strings.TrimSpace(*c.UserEmail))
 		if p.userEmail == "" || len(p.userEmail) > 254 {
 			p.fail("user_email", "must be the user's email address")
+		} else {
+			p.checkText("user_email", p.userEmail)
 		}
 	default:
 		p.fail("user_id", "give user_id or user_email")
@@ -162,11 +194,15 @@ func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 		a.ExternalID = strings.TrimSpace(a.ExternalID)
 		if n := utf8.RuneCountInString(a.ExternalID); n == 0 || n > maxExternalIDLen {
 			p.fail("agent.external_id", fmt.Sprintf("is required, 1 to %d characters", maxExternalIDLen))
+		} else {
+			p.checkText("agent.external_id", a.ExternalID)
 		}
 		if a.Name != nil {
 			name := strings.TrimSpace(*a.Name)
 			if n := utf8.RuneCountInString(name); n == 0 || n > maxAgentNameLen {
 				p.fail("agent.name", fmt.Sprintf("must be 1 to %d characters", maxAgentNameLen))
+			} else {
+				p.checkText("agent.name", name)
 			}
 			a.Name = &name
 		}
@@ -174,6 +210,8 @@ func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 			voice := strings.TrimSpace(*a.Voice)
 			if utf8.RuneCountInString(voice) > maxVoiceLen {
 				p.fail("agent.voice", fmt.Sprintf("must be at most %d characters", maxVoiceLen))
+			} else {
+				p.checkText("agent.voice", voice)
 			}
 			a.Voice = &voice
 		}
@@ -212,11 +250,15 @@ func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 		r := strings.TrimSpace(*c.EndReason)
 		if n := utf8.RuneCountInString(r); n == 0 || n > maxEndReasonLen {
 			p.fail("end_reason", fmt.Sprintf("must be 1 to %d characters", maxEndReasonLen))
+		} else {
+			p.checkText("end_reason", r)
 		}
 		p.endReason = &r
 	}
 	if c.Cost != nil {
-		if c.Cost.Amount < 0 {
+		if c.Cost.noAmount {
+			p.fail("cost.amount", "is required with a cost")
+		} else if c.Cost.Amount < 0 {
 			p.fail("cost.amount", "must not be negative")
 		}
 		if !isCurrencyCode(c.Cost.Currency) {
@@ -236,9 +278,12 @@ func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 		u, err := url.Parse(*c.RecordingURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(*c.RecordingURL) > maxRecordingURLLen {
 			p.fail("recording_url", "must be an absolute http(s) URL")
+		} else {
+			p.checkText("recording_url", *c.RecordingURL)
 		}
 		p.recording = c.RecordingURL
 	}
+	p.parsed = len(p.problems)
 	return p
 }
 
@@ -268,14 +313,27 @@ func (p *parsedCall) time(field string, v *string) *time.Time {
 	return &t
 }
 
+// text checks a summary or transcript: lines of valid text, at most limit
+// characters.
 func (p *parsedCall) text(field string, v *string, limit int) *string {
 	if v == nil {
 		return nil
 	}
-	if !utf8.ValidString(*v) || utf8.RuneCountInString(*v) > limit {
-		p.fail(field, fmt.Sprintf("must be valid text of at most %d characters", limit))
+	if msg := plaintext.ProblemMultiline(*v); msg != "" {
+		p.fail(field, msg)
+	} else if utf8.RuneCountInString(*v) > limit {
+		p.fail(field, fmt.Sprintf("must be at most %d characters", limit))
 	}
 	return v
+}
+
+// checkText refuses a one-line value that is not storable text: bytes that
+// are not UTF-8 (the JSON decoder turned them into U+FFFD) or control
+// characters such as NUL, which PostgreSQL cannot store.
+func (p *parsedCall) checkText(field, v string) {
+	if msg := plaintext.Problem(v); msg != "" {
+		p.fail(field, msg)
+	}
 }
 
 func isCurrencyCode(s string) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -47,6 +48,11 @@ type searchPlan struct {
 	// hits are all the user's calls the words match, when they are few;
 	// nil when there are many (or the index cannot tell cheaply).
 	hits []int64
+	// walk asks for the history to be walked in its order, each call
+	// checked, rather than the index asked for every match: the words are
+	// common in the user's calls, so a page fills after a few dozen calls.
+	// A count, which reads matches in no order, never walks.
+	walk bool
 	// many is true when more of the user's calls match than a count
 	// reports (CountCap): counting again would only confirm it.
 	many bool
@@ -55,10 +61,20 @@ type searchPlan struct {
 // newSearchIndex is the search of db's dialect.
 func newSearchIndex(db *store.DB) searchIndex {
 	if db.Dialect == store.Postgres {
-		return postgresSearch{}
+		return &postgresSearch{db: db, listMax: searchListMax}
 	}
 	return &sqliteSearch{db: db, listMax: searchListMax}
 }
+
+// searchListMax is the most matches a search reads up front to tell a rare
+// word (its matches are fetched by id) from a common one (the history is
+// walked and each call checked).
+const searchListMax = 300
+
+// ownerTerm is the search term both databases' full-text indexes hold for
+// the owner of every call, so a search is narrowed to the user's calls
+// inside the index (the words AND the owner) instead of after it.
+func ownerTerm(userID int64) string { return "cbowner" + strconv.FormatInt(userID, 10) }
 
 // maxSearchLen bounds the search text; maxSearchWords the terms in it.
 const (

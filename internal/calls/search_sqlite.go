@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"callboard/internal/store"
@@ -21,10 +20,6 @@ type sqliteSearch struct {
 	// tests lower it to reach both search paths).
 	listMax int
 }
-
-// searchListMax is the most full-text matches a SQLite search reads up
-// front (see plan).
-const searchListMax = 2000
 
 func (*sqliteSearch) insertColumns(int) (string, string) { return "", "" }
 func (*sqliteSearch) insertArgs(*Call) []any             { return nil }
@@ -55,17 +50,19 @@ func (s *sqliteSearch) plan(ctx context.Context, userID int64, words []string) (
 		return searchPlan{}, fmt.Errorf("search: %w", err)
 	}
 	if len(ids) > s.listMax {
-		return searchPlan{many: s.listMax >= CountCap}, nil
+		return searchPlan{walk: true, many: s.listMax >= CountCap}, nil
 	}
 	return searchPlan{hits: ids}, nil
 }
 
 func (s *sqliteSearch) match(a *sqlArgs, userID int64, words []string, plan searchPlan) string {
 	if plan.hits != nil {
-		raw, _ := json.Marshal(plan.hits) // numbers: cannot fail
-		return "c.id IN (SELECT value FROM json_each(" + a.add(string(raw)) + "))"
+		return "c.id " + a.in(s.db.Dialect, plan.hits)
 	}
-	return "c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(ftsQuery(userID, words)) + ")"
+	// A unary plus keeps SQLite from driving the query by the matches
+	// (fetching each and sorting them all): it walks the history's own
+	// index and checks each call against the matches, read once.
+	return "+c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(ftsQuery(userID, words)) + ")"
 }
 
 // ftsQuery is the SQLite full-text query for words in the user's calls:
@@ -78,11 +75,6 @@ func ftsQuery(userID int64, words []string) string {
 	}
 	return strings.Join(append(terms, `"`+ownerTerm(userID)+`"`), " AND ")
 }
-
-// ownerTerm is the search term that SQLite's full-text index holds for the
-// owner of every call, so a search is narrowed to the user's calls inside
-// the index (the words AND the owner) instead of after it.
-func ownerTerm(userID int64) string { return "cbowner" + strconv.FormatInt(userID, 10) }
 
 // sqliteSearchBatch queues a batch's index changes and writes them with two
 // statements at its end. FTS5 flushes its pending terms into a new segment

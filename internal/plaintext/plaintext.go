@@ -36,3 +36,16 @@ func HasBidiControl(s string) bool {
 
 // BidiMessage is the refusal of a name with HasBidiControl.
 const BidiMessage = "must not contain bidirectional override characters (U+202A–U+202E, U+2066–U+2069)"
+
+// ProblemMultiline is Problem for text of several lines, such as a call's
+// summary or transcript: line breaks and tabs are allowed, other control
+// characters (NUL first of all) are not.
+func ProblemMultiline(s string) string {
+	if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+		return "must be valid UTF-8 text"
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }) {
+		return "must not contain control characters such as NUL"
+	}
+	return ""
+}

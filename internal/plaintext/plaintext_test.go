@@ -39,3 +39,22 @@ func TestHasBidiControl(t *testing.T) {
 		}
 	}
 }
+
+func TestProblemMultiline(t *testing.T) {
+	tests := []struct {
+		name, in string
+		bad      bool
+	}{
+		{"lines and tabs", "Agent: hello\r\nCustomer:\tyes", false},
+		{"urdu", "جی ہاں\nشکریہ", false},
+		{"nul", "a\x00b", true},
+		{"escape", "a\x1b[31mb", true},
+		{"not utf-8", "a\xffb", true},
+		{"replacement character", "a\uFFFDb", true},
+	}
+	for _, tt := range tests {
+		if got := ProblemMultiline(tt.in) != ""; got != tt.bad {
+			t.Errorf("%s: ProblemMultiline(%q) refused=%v, want %v", tt.name, tt.in, got, tt.bad)
+		}
+	}
+}

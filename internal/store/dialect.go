@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -105,4 +106,32 @@ func (d Dialect) SmallCache(ctx context.Context, conn *sql.Conn) (restore func()
 	return func() {
 		_, _ = conn.ExecContext(context.Background(), "PRAGMA cache_size = "+strconv.FormatInt(size, 10))
 	}, nil
+}
+
+// InsertIDIfNew runs st, an INSERT … ON CONFLICT … DO NOTHING ending with
+// ReturningID, and returns the new row's id; inserted is false when a
+// conflicting row exists instead (on PostgreSQL, one another transaction
+// committed meanwhile: the INSERT waited for it).
+func (d Dialect) InsertIDIfNew(ctx context.Context, st *sql.Stmt, args ...any) (id int64, inserted bool, err error) {
+	if d == Postgres {
+		err := st.QueryRowContext(ctx, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		return id, true, nil
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, false, err
+	}
+	if id, err = res.LastInsertId(); err != nil {
+		return 0, false, fmt.Errorf("last insert id: %w", err)
+	}
+	return id, true, nil
 }
