@@ -613,6 +613,20 @@ func seed(t *testing.T, s *apitest.Server, userID int64, prefix string, n int) {
 	}
 }
 
+// A count that would take longer than its budget is left out (null); the
+// page itself is served.
+func TestCountOverBudget(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db, func(c *app.Config) { c.Calls.CountBudget = time.Nanosecond })
+		u := s.SignUp(t)
+		seed(t, s, u.UserID, "u", 30)
+		l := list(t, s, u.Access, "direction=inbound")
+		if l.Count != nil || len(l.Results) == 0 {
+			t.Fatalf("count %v, %d results, next %v", l.Count, len(l.Results), l.Next)
+		}
+	})
+}
+
 func TestList(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := apitest.New(t, db)

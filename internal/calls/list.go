@@ -116,7 +116,7 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 		// The count gets a time budget: with a filter no index serves, a
 		// user with a million calls but few matches would otherwise pay
 		// for reading every call. Past the budget the count is left out.
-		cctx, cancel := context.WithTimeout(ctx, CountBudget)
+		cctx, cancel := context.WithTimeout(ctx, s.countBudget)
 		n, exact, err := s.count(cctx, &f, userID)
 		cancel()
 		switch {
