@@ -206,13 +206,15 @@ type Service struct {
 	searches    searchGate
 	// searchTimeout is SearchTimeout (tests shorten it).
 	searchTimeout time.Duration
+	// walkBound is walkBound (tests shorten it).
+	walkBound int
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
 	s := &Service{db: cfg.DB, accounts: cfg.Accounts, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
 		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
-		search: newSearchIndex(cfg.DB), exports: newExportGate(), searchTimeout: SearchTimeout}
+		search: newSearchIndex(cfg.DB), exports: newExportGate(), searchTimeout: SearchTimeout, walkBound: walkBound}
 	s.insertSQL = s.insertCall()
 	if s.now == nil {
 		s.now = time.Now
