@@ -210,13 +210,16 @@ type Service struct {
 	searches    searchGate
 	// searchTimeout is SearchTimeout (tests shorten it).
 	searchTimeout time.Duration
+	// walkBound is walkBound (tests shorten it).
+	walkBound int
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
 	s := &Service{db: cfg.DB, accounts: cfg.Accounts, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
 		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
-		search: newSearchIndex(cfg.DB), exports: newExportGate(), searchTimeout: SearchTimeout, countBudget: cfg.CountBudget}
+		search: newSearchIndex(cfg.DB), exports: newExportGate(), searchTimeout: SearchTimeout, walkBound: walkBound,
+		countBudget: cfg.CountBudget}
 	if s.countBudget <= 0 {
 		s.countBudget = CountBudget
 	}

@@ -360,6 +360,56 @@ func TestFiltersRefuseBadText(t *testing.T) {
 	})
 }
 
+// TestSearchWalksThenAsksTheIndex: a search first walks the newest calls
+// (on PostgreSQL) and asks the index only when they do not fill the page;
+// either way it finds exactly the matching calls, page after page.
+func TestSearchWalksThenAsksTheIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		calls.SetWalkBound(s.Calls, 5)
+		var batch []map[string]any
+		for i := range 30 {
+			summary := "nothing to see"
+			switch {
+			case i >= 20:
+				summary = "a frequent topic"
+			case i == 0:
+				summary = "a zanzibar trip"
+			}
+			batch = append(batch, with(call(fmt.Sprintf("walk-%02d", i), u.UserID, i), "summary", summary))
+		}
+		ingest(t, s, batch...)
+
+		// The rare word lies beyond the walk: the index finds it.
+		if l := list(t, s, u.Access, "search=zanzibar"); !slices.Equal(l.externals(), []string{"walk-00"}) || l.Count == nil || *l.Count != 1 {
+			t.Fatalf("rare word: %v, count %v", l.externals(), l.Count)
+		}
+		// A page the walk fills, then the following pages by cursor.
+		var all []string
+		next := "search=frequent&page_size=2"
+		for range 10 {
+			l := list(t, s, u.Access, next)
+			all = append(all, l.externals()...)
+			if l.Next == nil {
+				break
+			}
+			next = strings.SplitN(*l.Next, "?", 2)[1]
+		}
+		var want []string
+		for i := 29; i >= 20; i-- {
+			want = append(want, fmt.Sprintf("walk-%02d", i))
+		}
+		if !slices.Equal(all, want) {
+			t.Fatalf("common word, page by page: %v, want %v", all, want)
+		}
+		// A page the walk cannot fill falls back to the index, count and all.
+		if l := list(t, s, u.Access, "search=frequent"); len(l.Results) != 10 || l.Count == nil || *l.Count != 10 {
+			t.Fatalf("common word, one page: %v, count %v", l.externals(), l.Count)
+		}
+	})
+}
+
 // TestSearchBounds: a user runs at most two searches at once (a third is
 // 429 with Retry-After, while pages without a search and other users'
 // searches go on), and a search that outlasts its time answers 503, not a

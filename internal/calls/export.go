@@ -85,6 +85,9 @@ func (s *Service) NewExport(ctx context.Context, userID int64, p ListFilter) (*E
 	if err != nil {
 		return nil, err
 	}
+	if err := s.planSearch(ctx, userID, &f); err != nil {
+		return nil, err
+	}
 	loc, err := s.zones.Location(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("user timezone: %w", err)

@@ -45,3 +45,7 @@ func HoldSearchSlots(s *Service, userID int64, n int) (release func()) {
 
 // SetSearchTimeout changes how long a search's queries may take.
 func SetSearchTimeout(s *Service, d time.Duration) { s.searchTimeout = d }
+
+// SetWalkBound changes how many calls a search walks before it asks the
+// index (PostgreSQL).
+func SetWalkBound(s *Service, n int) { s.walkBound = n }

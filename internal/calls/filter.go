@@ -85,6 +85,8 @@ type filter struct {
 	searchWords []string
 	agentHits   []int64 // agents whose name holds the search text
 	plan        searchPlan
+	// bound, when set, is the last row a walk may reach (see walkNewest).
+	bound       *cursor
 	endReason   string
 	sentiment   string
 	minDuration *int
@@ -92,8 +94,8 @@ type filter struct {
 	order       ordering
 }
 
-// parseFilter checks p's cross-field and database rules and prepares the
-// search. Dates are read in the user's timezone. Errors: Invalid naming the
+// parseFilter checks p's cross-field and database rules and finds the
+// agents a search names; planSearch plans the search itself. Dates are read in the user's timezone. Errors: Invalid naming the
 // parameter (date_to, max_duration, search, ordering).
 func (s *Service) parseFilter(ctx context.Context, userID int64, p ListFilter) (filter, error) {
 	var bad []apperr.FieldError
@@ -146,9 +148,16 @@ func (s *Service) parseFilter(ctx context.Context, userID int64, p ListFilter) (
 			return filter{}, err
 		}
 		f.agentHits = hits
-		if f.plan, err = s.search.plan(ctx, userID, f.searchWords); err != nil {
-			return filter{}, err
-		}
 	}
 	return f, nil
+}
+
+// planSearch asks the search index how to find f's words (searchIndex.plan).
+func (s *Service) planSearch(ctx context.Context, userID int64, f *filter) error {
+	if len(f.searchWords) == 0 {
+		return nil
+	}
+	var err error
+	f.plan, err = s.search.plan(ctx, userID, f.searchWords)
+	return err
 }

@@ -86,13 +86,37 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 
 	out := ListPage{Results: []CallView{}}
 	var calls []Call
-	q, args := s.rowsQuery(&f, userID, cur, size+1, offset)
-	err = s.queryViews(ctx, q, args, func(c *Call, v CallView) {
-		calls = append(calls, *c)
-		out.Results = append(out.Results, v)
-	})
-	if err != nil {
-		return ListPage{}, err
+	query := func() error {
+		out.Results, calls = []CallView{}, nil
+		q, args := s.rowsQuery(&f, userID, cur, size+1, offset)
+		return s.queryViews(ctx, q, args, func(c *Call, v CallView) {
+			calls = append(calls, *c)
+			out.Results = append(out.Results, v)
+		})
+	}
+	walked := false
+	if len(f.searchWords) > 0 && s.search.walkFirst() && (cur == nil || !cur.backward) {
+		// The newest calls first: a common word fills the page among them.
+		bounded, err := s.walkNewest(ctx, &f, userID, cur, offset)
+		if err != nil {
+			return ListPage{}, err
+		}
+		if err := query(); err != nil {
+			return ListPage{}, err
+		}
+		// Conclusive when the walk saw the whole history, or filled the page.
+		walked = !bounded || len(calls) > size
+		if !walked {
+			f.bound, f.plan = nil, searchPlan{}
+		}
+	}
+	if !walked {
+		if err := s.planSearch(ctx, userID, &f); err != nil {
+			return ListPage{}, err
+		}
+		if err := query(); err != nil {
+			return ListPage{}, err
+		}
 	}
 	more := len(out.Results) > size
 	if more {
@@ -146,6 +170,31 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 	return out, nil
 }
 
+// walkBound is how many of the newest calls (from the page's position) a
+// search walks before it asks the index instead (walkNewest).
+const walkBound = 2000
+
+// walkNewest prepares f to walk the history from cur (the page's position,
+// past offset rows) checking each call for the search's words, but no
+// further than walkBound calls: a word common in the user's calls fills the
+// page there at the cost of a plain page, and only a rarer one pays for an
+// index probe. bounded is false when fewer than walkBound calls are left,
+// so the walk sees them all.
+func (s *Service) walkNewest(ctx context.Context, f *filter, userID int64, cur *cursor, offset int) (bounded bool, err error) {
+	plain := *f
+	plain.searchWords, plain.agentHits, plain.plan, plain.bound = nil, nil, searchPlan{}, nil
+	q, args := s.rowsQuery(&plain, userID, cur, 1, offset+s.walkBound-1)
+	var edge *Call
+	if err := s.queryViews(ctx, q, args, func(c *Call, _ CallView) { e := *c; edge = &e }); err != nil {
+		return false, err
+	}
+	f.plan = searchPlan{walk: true, whole: edge == nil}
+	if edge != nil {
+		f.bound = &cursor{order: f.order.name, value: f.order.sortValue(edge), id: edge.ID}
+	}
+	return edge != nil, nil
+}
+
 // errNotCounted is count's answer when it does not count: the page's count
 // is then left out (null).
 var errNotCounted = errors.New("not counted")
@@ -158,7 +207,7 @@ func (s *Service) count(ctx context.Context, f *filter, userID int64) (int, bool
 		// narrows them: counting again would only confirm it.
 		return CountCap, false, nil
 	}
-	if f.plan.walk {
+	if f.plan.walk && !f.plan.whole {
 		// The words are common in the user's calls: the page was found by
 		// checking a few dozen calls, while a count would check a thousand.
 		return 0, false, errNotCounted

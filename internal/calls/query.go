@@ -106,6 +106,13 @@ func (s *Service) rowsQuery(f *filter, userID int64, cur *cursor, limit, offset 
 		}
 		where += " AND (c." + f.order.column + ", c.id) " + op + " (" + a.add(cur.value) + ", " + a.add(cur.id) + ")"
 	}
+	if f.bound != nil {
+		op := "<="
+		if desc {
+			op = ">="
+		}
+		where += " AND (c." + f.order.column + ", c.id) " + op + " (" + a.add(f.bound.value) + ", " + a.add(f.bound.id) + ")"
+	}
 	dir := " ASC"
 	if desc {
 		dir = " DESC"

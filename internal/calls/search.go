@@ -32,6 +32,9 @@ type searchIndex interface {
 	// dropNumbers rewrites the index entries of userID's calls without
 	// their numbers, inside tx (account deletion, which blanks them).
 	dropNumbers(ctx context.Context, tx *sql.Tx, userID int64) error
+	// walkFirst tells whether a history page should first walk the newest
+	// calls checking each (cheap per call), before planning (walkNewest).
+	walkFirst() bool
 }
 
 // searchBatch keeps the index during one ingest transaction.
@@ -53,6 +56,9 @@ type searchPlan struct {
 	// common in the user's calls, so a page fills after a few dozen calls.
 	// A count, which reads matches in no order, never walks.
 	walk bool
+	// whole is true when the walk covers the user's whole history (it is
+	// short): a count then costs no more than the page.
+	whole bool
 	// many is true when more of the user's calls match than a count
 	// reports (CountCap): counting again would only confirm it.
 	many bool

@@ -65,6 +65,10 @@ func (s *sqliteSearch) match(a *sqlArgs, userID int64, words []string, plan sear
 	return "+c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH " + a.add(ftsQuery(userID, words)) + ")"
 }
 
+// walkFirst is false: FTS5 checks no single call cheaply (a prefix query
+// reads the word's whole posting list whatever rows it is asked about).
+func (*sqliteSearch) walkFirst() bool { return false }
+
 // ftsQuery is the SQLite full-text query for words in the user's calls:
 // every word as a prefix, and the owner's term. Words hold only letters
 // and digits, so quoting them is safe.
