@@ -131,7 +131,7 @@ export interface paths {
         };
         /**
          * Your call history
-         * @description Newest first unless ordering says otherwise. Invalid filters answer 422 naming the parameter. Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth.
+         * @description Newest first unless ordering says otherwise. Invalid filters answer 422 naming the parameter. Numbered pages reach the first 1000 results and carry a count; next is always a cursor link, whose pages cost the same at any depth. A search runs at most 5 seconds (503 past that) and two at a time per user (429 past that).
          */
         get: operations["calls-list"];
         put?: never;
@@ -151,7 +151,7 @@ export interface paths {
         };
         /**
          * Your call history as CSV
-         * @description The filtered history (same filters and ordering as the list, all pages) as a CSV download, streamed. Times are in your timezone; cells that a spreadsheet would run as a formula are prefixed with a single quote.
+         * @description The filtered history (same filters and ordering as the list, all pages) as a CSV download, streamed. Times are in your timezone. Cells that a spreadsheet could run as a formula (starting with = + - @, their full-width forms or whitespace, or with such a line) are prefixed with a single quote; plain numbers and phone numbers are left as they are.
          */
         get: operations["calls-export"];
         put?: never;
@@ -952,10 +952,12 @@ export interface components {
             voice?: string | null;
         };
         IngestCall: {
-            agent?: components["schemas"]["IngestAgent"];
+            /** @description null is the same as leaving it out: the stored agent stays. */
+            agent?: components["schemas"]["IngestAgent"] | null;
             /** @description RFC 3339 time, not before started_at. */
             answered_at?: string | null;
-            cost?: components["schemas"]["Money"];
+            /** @description Both amount and currency. null is the same as leaving it out: the stored cost stays. */
+            cost?: components["schemas"]["Money"] | null;
             /** @description inbound or outbound; required when the call is new. */
             direction?: string | null;
             /**
@@ -1079,7 +1081,7 @@ export interface components {
         ListBody: {
             /**
              * Format: int64
-             * @description Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there) and when counting would take over 100 ms (a filter no index serves over a very long history).
+             * @description Calls matching the filters, exact up to 1000; when more match it is 1000 and count_exact is false. null on cursor pages (counting is skipped there), on searches for words common in your calls (the page is found by checking your newest calls; a count would check a thousand), and when counting would take over 100 ms (a filter no index serves over a very long history).
              */
             count: number | null;
             /** @description Whether count is exact. */
@@ -2009,8 +2011,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
