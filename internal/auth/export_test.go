@@ -10,3 +10,6 @@ func HoldHashing(s *Service) (release func()) {
 	}
 	return func() { s.hashes.sem.Release(s.hashes.capacity) }
 }
+
+// LimitSubject is how an email appears in rate-limit keys.
+var LimitSubject = limitSubject

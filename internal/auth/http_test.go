@@ -290,8 +290,13 @@ func TestStoredHeadersAreSanitised(t *testing.T) {
 			t.Fatalf("wrong password with a non-UTF-8 User-Agent: %d %s", wrong.Status, wrong.Body)
 		}
 		var hits int
-		if err := db.Read().QueryRow("SELECT hits FROM rate_limits WHERE key = $1", "login:pair:"+u.Email+" 192.0.2.10").Scan(&hits); err != nil || hits != 1 {
+		if err := db.Read().QueryRow("SELECT hits FROM rate_limits WHERE key = $1", "login:pair:"+auth.LimitSubject(u.Email)+" 192.0.2.10").Scan(&hits); err != nil || hits != 1 {
 			t.Fatalf("failed sign-in not counted: hits %d, %v", hits, err)
+		}
+		// Counters are keyed by a hash of the address, never the address.
+		var plain int
+		if err := db.Read().QueryRow("SELECT COUNT(*) FROM rate_limits WHERE key LIKE $1", "%"+u.Email+"%").Scan(&plain); err != nil || plain != 0 {
+			t.Fatalf("%d rate-limit keys hold the email (%v)", plain, err)
 		}
 		ok := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/login/", Header: ua,
 			Body: map[string]string{"email": u.Email, "password": apitest.StrongPassword}})

@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -90,4 +92,12 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// limitSubject is how an email address appears in rate-limit keys: a hash,
+// so the table never holds an address (attempts on a deleted account
+// included) and an erasure can find the keys without it.
+func limitSubject(email string) string {
+	sum := sha256.Sum256([]byte(email))
+	return hex.EncodeToString(sum[:16])
 }

@@ -336,7 +336,8 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 	if err != nil {
 		return account.User{}, Tokens{}, err
 	}
-	pairKey, accountKey, addressKey := "login:pair:"+email+" "+client.IP, "login:account:"+email, "login:address:"+client.IP
+	who := limitSubject(email)
+	pairKey, accountKey, addressKey := "login:pair:"+who+" "+client.IP, "login:account:"+who, "login:address:"+client.IP
 	rules := []rule{
 		{pairKey, s.cfg.LoginAttemptsPerAccountAddress, s.cfg.LoginWindow},
 		{addressKey, s.cfg.LoginAttemptsPerAddress, s.cfg.LoginWindow},
