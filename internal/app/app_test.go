@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,4 +78,37 @@ func TestEveryCapabilityIsMounted(t *testing.T) {
 	if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/platform/calls/", Body: `{"calls": []}`}); res.Status != 401 {
 		t.Errorf("ingest without the platform key (calls): %d, want 401", res.Status)
 	}
+}
+
+// TestBillingEventsAreAuditedAndNotified: a plan change, through the real
+// wiring, writes an entry to the user's security log and raises a billing
+// notification (billing knows neither; app's adapter connects them).
+func TestBillingEventsAreAuditedAndNotified(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		u := s.SignUp(t)
+		if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/dashboard/user/subscription/change/", Token: u.Access,
+			Body: map[string]string{"plan": "pro"}}); res.Status != 200 {
+			t.Fatalf("upgrade: %d %s", res.Status, res.Body)
+		}
+		var log struct {
+			Results []struct{ Action string } `json:"results"`
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/security-log/", Token: u.Access}).Decode(t, &log)
+		audited := false
+		for _, e := range log.Results {
+			audited = audited || strings.HasPrefix(e.Action, "billing.")
+		}
+		var notes struct {
+			Results []struct{ Category string } `json:"results"`
+		}
+		s.Do(t, apitest.Request{Method: "GET", Path: "/api/dashboard/user/notifications/", Token: u.Access}).Decode(t, &notes)
+		notified := false
+		for _, n := range notes.Results {
+			notified = notified || n.Category == "billing"
+		}
+		if !audited || !notified {
+			t.Fatalf("audited %v (%+v), notified %v (%+v)", audited, log.Results, notified, notes.Results)
+		}
+	})
 }
