@@ -745,16 +745,8 @@ func (s *Service) ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, e
 // UserIDs lists every account's id, oldest first (for repairs that walk
 // every user, such as a statistics rebuild).
 func (s *Service) UserIDs(ctx context.Context) ([]int64, error) {
-	rows, err := s.db.Read().QueryContext(ctx, `SELECT id FROM users ORDER BY id`)
-	var ids []int64
-	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
-		var id int64
-		if err := r.Scan(&id); err != nil {
-			return err
-		}
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
+	ids, err := store.IDs(s.db.Read().QueryContext(ctx, `SELECT id FROM users ORDER BY id`))
+	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return ids, nil

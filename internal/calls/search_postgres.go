@@ -50,15 +50,8 @@ func (s *postgresSearch) plan(ctx context.Context, userID int64, words []string)
 	// user_id + 0 checks the owner without offering the planner an index.
 	rows, err := tx.QueryContext(ctx, `SELECT c.id FROM calls c WHERE c.search_vector @@ to_tsquery('simple', $1)
 		AND c.user_id + 0 = $2 LIMIT $3`, tsquery(words)+" & '"+ownerTerm(userID)+"'", userID, s.listMax+1)
-	ids := []int64{}
-	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
-		var id int64
-		if err := r.Scan(&id); err != nil {
-			return err
-		}
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
+	ids, err := store.IDs(rows, err)
+	if err != nil {
 		return searchPlan{}, fmt.Errorf("search: %w", err)
 	}
 	if len(ids) > s.listMax {

@@ -38,15 +38,8 @@ func (*sqliteSearch) batch() searchBatch {
 func (s *sqliteSearch) plan(ctx context.Context, userID int64, words []string) (searchPlan, error) {
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT rowid FROM calls_fts WHERE calls_fts MATCH $1 LIMIT $2`,
 		ftsQuery(userID, words), s.listMax+1)
-	ids := []int64{}
-	if err := store.EachRow(rows, err, func(r *sql.Rows) error {
-		var id int64
-		if err := r.Scan(&id); err != nil {
-			return err
-		}
-		ids = append(ids, id)
-		return nil
-	}); err != nil {
+	ids, err := store.IDs(rows, err)
+	if err != nil {
 		return searchPlan{}, fmt.Errorf("search: %w", err)
 	}
 	if len(ids) > s.listMax {

@@ -316,6 +316,19 @@ func EachRow(rows *sql.Rows, err error, scan func(*sql.Rows) error) error {
 	return errors.Join(rows.Err(), rows.Close())
 }
 
+// IDs reads a query of one integer column (ids) into a slice, empty rather
+// than nil when there are none.
+func IDs(rows *sql.Rows, err error) ([]int64, error) {
+	ids := []int64{}
+	err = EachRow(rows, err, func(r *sql.Rows) error {
+		var id int64
+		err := r.Scan(&id)
+		ids = append(ids, id)
+		return err
+	})
+	return ids, err
+}
+
 // IsUniqueViolation reports whether err is a unique-constraint violation.
 func IsUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError

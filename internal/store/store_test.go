@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,6 +133,22 @@ func TestEachRow(t *testing.T) {
 					t.Fatalf("err %v, want the scan's own error", err)
 				}
 			})
+		}
+	})
+}
+
+func TestIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ids, err := store.IDs(db.Read().QueryContext(ctx, `SELECT 3 UNION ALL SELECT 1`))
+		if err != nil || !slices.Equal(ids, []int64{3, 1}) {
+			t.Fatalf("ids %v, %v", ids, err)
+		}
+		if ids, err := store.IDs(db.Read().QueryContext(ctx, `SELECT id FROM users WHERE id < 0`)); err != nil || ids == nil || len(ids) != 0 {
+			t.Fatalf("no rows: %v (nil %v), %v", ids, ids == nil, err)
+		}
+		if _, err := store.IDs(db.Read().QueryContext(ctx, `SELECT no_such_column FROM users`)); err == nil {
+			t.Fatal("a query error is not returned")
 		}
 	})
 }
