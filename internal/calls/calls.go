@@ -206,8 +206,8 @@ type Service struct {
 	logger      *slog.Logger
 	search      searchIndex // full-text search, per database
 	insertSQL   string      // the statement that inserts a call
-	exports     *exportGate
-	searches    searchGate
+	exports     *slots      // running exports, per user and in all
+	searches    *slots      // running searches, per user
 	// searchTimeout is SearchTimeout (tests shorten it).
 	searchTimeout time.Duration
 	// walkBound is walkBound (tests shorten it).
@@ -218,7 +218,7 @@ type Service struct {
 func NewService(cfg Config) *Service {
 	s := &Service{db: cfg.DB, accounts: cfg.Accounts, platformKey: []byte(cfg.PlatformKey), now: cfg.Now, zones: cfg.Zones,
 		consent: cfg.Consent, observer: cfg.Observer, publisher: cfg.Publisher, logger: cfg.Logger,
-		search: newSearchIndex(cfg.DB), exports: newExportGate(), searchTimeout: SearchTimeout, walkBound: walkBound,
+		search: newSearchIndex(cfg.DB), exports: newExportSlots(), searches: newSlots(maxSearchesPerUser, 0, errTooManySearches), searchTimeout: SearchTimeout, walkBound: walkBound,
 		countBudget: cfg.CountBudget}
 	if s.countBudget <= 0 {
 		s.countBudget = CountBudget

@@ -8,7 +8,6 @@ import (
 	"io"
 	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
 	"callboard/internal/apperr"
@@ -24,42 +23,11 @@ const exportBatch = 1000
 // so one user (or a few stalled clients) cannot take them all.
 const maxExportsPerUser = 2
 
-// exportGate counts running exports, per user and in all.
-type exportGate struct {
-	mu     sync.Mutex
-	max    int
-	total  int
-	byUser map[int64]int
-}
-
-func newExportGate() *exportGate {
-	return &exportGate{max: max(4, 2*runtime.NumCPU()), byUser: map[int64]int{}}
+func newExportSlots() *slots {
+	return newSlots(maxExportsPerUser, max(4, 2*runtime.NumCPU()), errTooManyExports)
 }
 
 var errTooManyExports = apperr.RateLimited("too many exports are running; wait for one to finish", 5*time.Second)
-
-// acquire takes an export slot for userID. Errors: RateLimited when the
-// user or the server is at its cap.
-func (g *exportGate) acquire(userID int64) (release func(), err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.total >= g.max || g.byUser[userID] >= maxExportsPerUser {
-		return nil, errTooManyExports
-	}
-	g.total++
-	g.byUser[userID]++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			g.mu.Lock()
-			defer g.mu.Unlock()
-			g.total--
-			if g.byUser[userID]--; g.byUser[userID] == 0 {
-				delete(g.byUser, userID)
-			}
-		})
-	}, nil
-}
 
 // exportHeader is the CSV's first row.
 var exportHeader = []string{"id", "external_id", "started_at", "answered_at", "ended_at", "direction",

@@ -3,7 +3,6 @@ package calls
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"callboard/internal/apperr"
@@ -23,36 +22,6 @@ var (
 	errTooManySearches = apperr.RateLimited("too many searches at once; wait for one to finish", time.Second)
 	errSearchTooLong   = apperr.Unavailable("the search took too long; add words or filters to narrow it", 5*time.Second)
 )
-
-// searchGate counts each user's running searches.
-type searchGate struct {
-	mu     sync.Mutex
-	byUser map[int64]int
-}
-
-// acquire takes one of userID's search slots. Errors: RateLimited when the
-// user already runs maxSearchesPerUser.
-func (g *searchGate) acquire(userID int64) (release func(), err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.byUser == nil {
-		g.byUser = map[int64]int{}
-	}
-	if g.byUser[userID] >= maxSearchesPerUser {
-		return nil, errTooManySearches
-	}
-	g.byUser[userID]++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			g.mu.Lock()
-			defer g.mu.Unlock()
-			if g.byUser[userID]--; g.byUser[userID] <= 0 {
-				delete(g.byUser, userID)
-			}
-		})
-	}, nil
-}
 
 // boundSearch runs list (one history page) under the search bounds when p
 // searches: one of the user's search slots and SearchTimeout. Errors: those
