@@ -122,7 +122,7 @@ type tokensOutput struct {
 // Register adds the /api/auth/ operations to api, and the bearer security
 // scheme that user operations name (principal.UserSecurity).
 func (s *Service) Register(api huma.API) {
-	addSecurityScheme(api, principal.BearerScheme, &huma.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "JWT"})
+	principal.AddSecurityScheme(api, principal.BearerScheme, &huma.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "JWT"})
 	tags := []string{"Authentication"}
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-register", Method: http.MethodPost, Path: "/api/auth/register/", Tags: tags,
@@ -172,16 +172,4 @@ func (s *Service) refresh(ctx context.Context, in *refreshInput) (*tokensOutput,
 
 func (s *Service) logout(ctx context.Context, in *refreshInput) (*struct{}, error) {
 	return nil, s.Logout(ctx, in.Body.Refresh, in.Client)
-}
-
-// addSecurityScheme declares a security scheme in api's document.
-func addSecurityScheme(api huma.API, name string, scheme *huma.SecurityScheme) {
-	doc := api.OpenAPI()
-	if doc.Components == nil {
-		doc.Components = &huma.Components{}
-	}
-	if doc.Components.SecuritySchemes == nil {
-		doc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
-	}
-	doc.Components.SecuritySchemes[name] = scheme
 }

@@ -253,7 +253,7 @@ type exportInput struct {
 // Register adds the calls operations to api: the platform's ingest (and
 // its security scheme) and the customer's history, detail and export.
 func (s *Service) Register(api huma.API) {
-	addSecurityScheme(api, PlatformScheme, &huma.SecurityScheme{Type: "apiKey", In: "header", Name: PlatformHeader,
+	principal.AddSecurityScheme(api, PlatformScheme, &huma.SecurityScheme{Type: "apiKey", In: "header", Name: PlatformHeader,
 		Description: "The platform key (CALLBOARD_PLATFORM_KEY); `Authorization: Bearer <key>` works too."})
 	huma.Register(api, huma.Operation{
 		OperationID: "platform-calls-ingest", Method: http.MethodPost, Path: "/api/platform/calls/",
@@ -423,16 +423,4 @@ func (s *Service) platformAuth(api huma.API) func(huma.Context, func(huma.Contex
 		}
 		next(ctx)
 	}
-}
-
-// addSecurityScheme declares a security scheme in api's document.
-func addSecurityScheme(api huma.API, name string, scheme *huma.SecurityScheme) {
-	doc := api.OpenAPI()
-	if doc.Components == nil {
-		doc.Components = &huma.Components{}
-	}
-	if doc.Components.SecuritySchemes == nil {
-		doc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
-	}
-	doc.Components.SecuritySchemes[name] = scheme
 }

@@ -5,7 +5,11 @@
 // of account) without an import cycle. It owns no tables.
 package principal
 
-import "context"
+import (
+	"context"
+
+	"github.com/danielgtaylor/huma/v2"
+)
 
 // BearerScheme is the OpenAPI security scheme of user routes.
 const BearerScheme = "bearer"
@@ -13,6 +17,19 @@ const BearerScheme = "bearer"
 // UserSecurity marks an operation as needing a user's access token; auth's
 // middleware authenticates every operation that carries it.
 var UserSecurity = []map[string][]string{{BearerScheme: {}}}
+
+// AddSecurityScheme declares a security scheme (how a caller proves who it
+// is) in api's document, for the capability whose middleware checks it.
+func AddSecurityScheme(api huma.API, name string, scheme *huma.SecurityScheme) {
+	doc := api.OpenAPI()
+	if doc.Components == nil {
+		doc.Components = &huma.Components{}
+	}
+	if doc.Components.SecuritySchemes == nil {
+		doc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	}
+	doc.Components.SecuritySchemes[name] = scheme
+}
 
 // Principal is the authenticated caller of a request.
 type Principal struct {
