@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -37,6 +38,9 @@ type config struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	BillingCurrency string
+	SMTPURL         string // empty: mail is written to files in DataDir/mail
+	MailFrom        string
+	PublicURL       string // where users reach the dashboard: links in mail start with it
 }
 
 // bindConfig declares the shared flags on fs with defaults from getenv.
@@ -60,11 +64,14 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 	grace := fs.String("refresh-grace", env("CALLBOARD_REFRESH_GRACE", "5s"), "a rotated refresh token still returns the same new pair this long (CALLBOARD_REFRESH_GRACE)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CALLBOARD_METRICS_ADDR", ""), "serve /metrics on this address only, not on --addr (CALLBOARD_METRICS_ADDR)")
 	fs.StringVar(&c.BillingCurrency, "billing-currency", env("CALLBOARD_BILLING_CURRENCY", "USD"), "ISO 4217 currency new subscriptions start in, on its active free plan (CALLBOARD_BILLING_CURRENCY)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("CALLBOARD_MAIL_FROM", "Callboard <no-reply@localhost>"), "the From of outgoing mail (CALLBOARD_MAIL_FROM)")
+	fs.StringVar(&c.PublicURL, "public-url", env("CALLBOARD_PUBLIC_URL", ""), "the dashboard's address as users reach it, for links in mail; http://localhost:<port of --addr> when empty (CALLBOARD_PUBLIC_URL)")
 	level := fs.String("log-level", env("CALLBOARD_LOG_LEVEL", "info"), "debug, info, warn or error (CALLBOARD_LOG_LEVEL)")
 	// Secrets come only from the environment, never flags: flags show up in
 	// process listings.
 	c.PlatformKey = getenv("CALLBOARD_PLATFORM_KEY")
 	c.SigningKey = getenv("CALLBOARD_SIGNING_KEY")
+	c.SMTPURL = getenv("CALLBOARD_SMTP_URL") // holds the SMTP password
 	c.ShutdownTimeout = 20 * time.Second
 
 	finish := func() error {
@@ -101,6 +108,13 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 		c.BillingCurrency = strings.ToUpper(strings.TrimSpace(c.BillingCurrency))
 		if len(c.BillingCurrency) != 3 {
 			return fmt.Errorf("--billing-currency: want an ISO 4217 code like USD or PKR, got %q", c.BillingCurrency)
+		}
+		if c.PublicURL == "" {
+			_, port, err := net.SplitHostPort(c.Addr)
+			if err != nil {
+				return fmt.Errorf("--addr: want host:port or :port, got %q", c.Addr)
+			}
+			c.PublicURL = "http://localhost:" + port
 		}
 		if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 			return fmt.Errorf("--log-level: %w", err)

@@ -13,6 +13,7 @@ import (
 	"callboard/internal/billing"
 	"callboard/internal/calls"
 	"callboard/internal/demo"
+	"callboard/internal/mail"
 )
 
 const version = "0.1.0"
@@ -91,9 +92,17 @@ func openApp(ctx context.Context, cfg *config, stderr io.Writer) (*app.App, erro
 	if err != nil {
 		return nil, err
 	}
+	logger := cfg.logger(stderr)
+	mailCfg := mail.Config{PublicURL: cfg.PublicURL}
+	if cfg.SMTPURL != "" {
+		if mailCfg.Transport, err = mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return nil, fmt.Errorf("CALLBOARD_SMTP_URL: %w", err)
+		}
+	}
 	return app.Open(ctx, app.Settings{
-		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: cfg.logger(stderr),
+		DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger, MailFrom: cfg.MailFrom,
 		Config: app.Config{
+			Mail: mailCfg,
 			Auth: auth.Config{SigningKey: key, AccessTTL: cfg.AccessTTL, SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
 				HashConcurrency: cfg.HashConcurrency, RefreshGrace: cfg.RefreshGrace},
 			Calls:   calls.Config{PlatformKey: cfg.PlatformKey},

@@ -23,6 +23,7 @@ import (
 	"callboard/internal/auth"
 	"callboard/internal/blob"
 	"callboard/internal/calls"
+	"callboard/internal/mail"
 	"callboard/internal/store"
 )
 
@@ -67,6 +68,25 @@ func WithAuth(adjust func(*auth.Config)) Option {
 	return func(c *app.Config) { adjust(&c.Auth) }
 }
 
+// MailFrom and PublicURL are the mail sender and the dashboard's address of
+// every test server.
+const (
+	MailFrom  = "Callboard <no-reply@callboard.test>"
+	PublicURL = "https://dash.callboard.test"
+)
+
+// WithSMTP sends the server's mail to the SMTP server at url (a
+// mailtest.Mailpit's SMTPURL).
+func WithSMTP(t testing.TB, url string) Option {
+	return func(c *app.Config) {
+		smtp, err := mail.NewSMTP(url, MailFrom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Mail.Transport = smtp
+	}
+}
+
 // New builds the router over db with a test clock starting now, and runs
 // the app's background work until the test ends.
 func New(t testing.TB, db *store.DB, opts ...Option) *Server {
@@ -83,7 +103,11 @@ func New(t testing.TB, db *store.DB, opts ...Option) *Server {
 			RegistrationsPerAddress: 1 << 30},
 		// Tests check exact counts on machines busy with other tests:
 		// TestCountOverBudget checks the budget itself.
-		Calls: calls.Config{PlatformKey: PlatformKey, CountBudget: time.Minute}}
+		Calls: calls.Config{PlatformKey: PlatformKey, CountBudget: time.Minute},
+		// Mail goes to files unless a test sends it to a real SMTP server
+		// (WithSMTP); it is looked for often so tests wait little.
+		Mail: mail.Config{Transport: &mail.Files{Dir: filepath.Join(t.TempDir(), "mail"), From: MailFrom},
+			PublicURL: PublicURL, PollInterval: 20 * time.Millisecond, RetryBase: 100 * time.Millisecond, RetryMax: time.Second}}
 	for _, o := range opts {
 		o(&cfg)
 	}

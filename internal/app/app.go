@@ -35,6 +35,7 @@ import (
 	"callboard/internal/calls"
 	"callboard/internal/dashboard"
 	"callboard/internal/httpapi"
+	"callboard/internal/mail"
 	"callboard/internal/notify"
 	"callboard/internal/stats"
 	"callboard/internal/store"
@@ -57,6 +58,7 @@ type Config struct {
 	Billing billing.Config // currency, tick; a test's own Publisher
 	Audit   audit.Config   // retention
 	Notify  notify.Config  // stream bounds and timings
+	Mail    mail.Config    // the Transport (required), SMS provider, public URL, retry timings
 }
 
 // App is every capability, wired.
@@ -71,6 +73,7 @@ type App struct {
 	Dashboard *dashboard.Service
 	Audit     *audit.Log
 	Notify    *notify.Service
+	Mail      *mail.Service
 
 	// capabilities is the one list: each has routes (httpapi.Capability),
 	// background work (Runner), or both.
@@ -96,6 +99,16 @@ func New(cfg Config) (*App, error) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
 	a := &App{DB: cfg.DB, Logger: cfg.Logger}
+
+	mailCfg := cfg.Mail
+	mailCfg.DB, mailCfg.Now, mailCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
+	if mailCfg.Transport == nil {
+		return nil, errors.New("app: no mail transport (SMTP, or mail.Files in the data directory)")
+	}
+	var err error
+	if a.Mail, err = mail.NewService(mailCfg); err != nil {
+		return nil, err
+	}
 
 	auditCfg := cfg.Audit
 	auditCfg.DB, auditCfg.Now, auditCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
@@ -130,6 +143,7 @@ func New(cfg Config) (*App, error) {
 			return a.Billing.ErasePersonalData(ctx, tx, userID) // invoices stay, anonymised
 		}),
 		a.Audit,
+		a.Mail, // messages to the account, sent or not
 	)
 	accountCfg.Export = account.ExportSources{
 		Sessions: exporterFunc(func(ctx context.Context, userID int64, w io.Writer) error {
@@ -161,7 +175,6 @@ func New(cfg Config) (*App, error) {
 			}
 		})
 	}
-	var err error
 	if a.Auth, err = auth.NewService(authCfg); err != nil {
 		return nil, err
 	}
@@ -220,7 +233,7 @@ func New(cfg Config) (*App, error) {
 
 	// The one list. Routes are mounted in this order; auth comes first, its
 	// middleware authenticates the operations of all.
-	a.capabilities = []any{a.Auth, a.Account, a.Calls, a.Stats, a.Billing, a.Dashboard, a.Notify, a.Audit}
+	a.capabilities = []any{a.Auth, a.Account, a.Calls, a.Stats, a.Billing, a.Dashboard, a.Notify, a.Audit, a.Mail}
 	for _, c := range a.capabilities {
 		_, routes := c.(httpapi.Capability)
 		_, runs := c.(Runner)

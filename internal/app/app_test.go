@@ -10,6 +10,7 @@ import (
 	"callboard/internal/app"
 	"callboard/internal/auth"
 	"callboard/internal/calls"
+	"callboard/internal/mail"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
 )
@@ -25,7 +26,7 @@ func TestRunDoesBackgroundWorkAndStops(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, err := app.New(app.Config{DB: db, Auth: auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: apitest.CheapArgon2},
-			Calls: calls.Config{PlatformKey: apitest.PlatformKey}})
+			Calls: calls.Config{PlatformKey: apitest.PlatformKey}, Mail: mail.Config{Transport: &mail.Files{Dir: t.TempDir()}}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"callboard/internal/blob"
 	"callboard/internal/httpapi"
+	"callboard/internal/mail"
 	"callboard/internal/store"
 )
 
@@ -23,9 +24,10 @@ import (
 // the capabilities' own settings (see Config).
 type Settings struct {
 	DatabaseURL string // postgres://… or empty for SQLite in DataDir
-	DataDir     string // the SQLite database and uploaded files
+	DataDir     string // the SQLite database, uploaded files and, without SMTP, outgoing mail
 	Logger      *slog.Logger
-	Config      // Auth and Calls settings; DB, Blobs and Logger are set by Open
+	MailFrom    string // the From of outgoing mail
+	Config             // Auth and Calls settings; DB, Blobs and Logger are set by Open
 }
 
 // Open opens and migrates the database, refreshes the planner's statistics
@@ -51,6 +53,10 @@ func Open(ctx context.Context, s Settings) (*App, error) {
 	}
 	cfg := s.Config
 	cfg.DB, cfg.Blobs, cfg.Logger = db, blobs, s.Logger
+	if cfg.Mail.Transport == nil {
+		// No SMTP server: mail goes to files an operator can open.
+		cfg.Mail.Transport = &mail.Files{Dir: filepath.Join(s.DataDir, "mail"), From: s.MailFrom, Logger: s.Logger}
+	}
 	a, err := New(cfg)
 	if err != nil {
 		return fail(err)

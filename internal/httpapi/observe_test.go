@@ -16,6 +16,7 @@ import (
 	"callboard/internal/app"
 	"callboard/internal/auth"
 	"callboard/internal/blob"
+	"callboard/internal/mail"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
 )
@@ -43,7 +44,8 @@ func TestLogsAndMetricsTellFailuresApart(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, err := app.New(app.Config{DB: db, Blobs: blobs, Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
-			Auth: auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: apitest.CheapArgon2}})
+			Auth: auth.Config{SigningKey: []byte("test-signing-key-0123456789abcdef0123456789"), Argon2: apitest.CheapArgon2},
+			Mail: mail.Config{Transport: &mail.Files{Dir: t.TempDir()}}})
 		if err != nil {
 			t.Fatal(err)
 		}

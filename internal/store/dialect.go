@@ -35,6 +35,17 @@ func (d Dialect) ForUpdate() string {
 	return ""
 }
 
+// SkipLocked is the clause that makes a SELECT in a subquery of an UPDATE
+// pass over rows another transaction has locked, so several instances claim
+// different rows of a queue: " FOR UPDATE SKIP LOCKED" on PostgreSQL,
+// nothing on SQLite (one writer at a time).
+func (d Dialect) SkipLocked() string {
+	if d == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
 // ForShare is the clause that keeps the rows a SELECT reads from changing
 // (but lets others read and share-lock them) until the transaction ends:
 // " FOR SHARE" on PostgreSQL, nothing on SQLite (see ForUpdate).
