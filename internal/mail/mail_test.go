@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"callboard/internal/mail"
 	"callboard/internal/mailtest"
 	"callboard/internal/store"
@@ -172,6 +174,19 @@ func TestRetriesAndGivingUp(t *testing.T) {
 			defer f.mu.Unlock()
 			if f.tries["retry"] != 3 || len(f.sent) != 1 {
 				t.Fatalf("tries %d, sent %d; want 3 and 1", f.tries["retry"], len(f.sent))
+			}
+			metrics := s.Metrics()
+			want := `
+# HELP callboard_mail_attempts_total Delivery attempts of email and SMS, by channel and outcome (sent, retry, failed).
+# TYPE callboard_mail_attempts_total counter
+callboard_mail_attempts_total{channel="email",outcome="retry"} 2
+callboard_mail_attempts_total{channel="email",outcome="sent"} 1
+`
+			if err := testutil.CollectAndCompare(metrics[0], strings.NewReader(want)); err != nil {
+				t.Error(err)
+			}
+			if pending := testutil.ToFloat64(metrics[1]); pending != 0 {
+				t.Errorf("pending gauge %v", pending)
 			}
 		})
 		t.Run("a permanent refusal is not retried", func(t *testing.T) {
