@@ -290,3 +290,21 @@ func TestNewSMTPRefusesBadURLs(t *testing.T) {
 		}
 	}
 }
+
+// smtp:// requires STARTTLS: a server that does not offer it gets no mail
+// (and no password) in clear text; the message waits to be retried.
+func TestSMTPRequiresTLSUnlessToldOtherwise(t *testing.T) {
+	mp := mailtest.Start(t)
+	plain := strings.TrimSuffix(mp.SMTPURL(), "?tls=none")
+	smtp, err := mail.NewSMTP(strings.Replace(plain, "smtp://", "smtp://user:secret@", 1), "no-reply@callboard.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = smtp.Send(context.Background(), mail.Message{Channel: mail.ChannelEmail, Kind: "test", To: "tls@example.com", Subject: "s", Text: "t"})
+	if err == nil || mail.IsPermanent(err) || !strings.Contains(strings.ToLower(err.Error()), "tls") {
+		t.Fatalf("error %v, want a retryable one about TLS", err)
+	}
+	if got := mp.Search(t, "tls@example.com"); len(got) != 0 {
+		t.Fatalf("%d messages went in clear text", len(got))
+	}
+}
