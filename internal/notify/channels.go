@@ -44,7 +44,8 @@ const (
 	mailKindPrefix = "notification."
 	// digestItems is how many notifications a digest lists by title.
 	digestItems = 10
-	// smsLength is the most runes an SMS is given: one GSM-7 segment.
+	// smsLength is the most runes an SMS is given: one segment in English
+	// (GSM-7); Urdu (UCS-2, 70 a segment) takes up to three.
 	smsLength = 160
 )
 
