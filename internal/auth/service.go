@@ -309,10 +309,10 @@ func (s *Service) createUser(ctx context.Context, in NewUser, client Client, sig
 	if len(problems) > 0 {
 		return account.User{}, apperr.InvalidFields(problems...)
 	}
-	if signUp && s.cfg.Mailer == nil {
-		return account.User{}, errNoMailer
-	}
 	if signUp {
+		if s.cfg.Mailer == nil {
+			return account.User{}, errNoMailer
+		}
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 			wait, err := s.limits.take(ctx, tx, rule{"register:address:" + client.IP, s.cfg.RegistrationsPerAddress, s.cfg.RegistrationWindow})
 			if err == nil && wait > 0 {
