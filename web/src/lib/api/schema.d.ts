@@ -1700,6 +1700,7 @@ export interface components {
             first_name: string;
             /** Format: int64 */
             id: number;
+            /** @description Whether the email address is proven: its verification link was opened (or a password-reset link reached it). The platform routes calls by email only to verified accounts. */
             is_verified: boolean;
             last_name: string;
             /** @description E.164, or null */
