@@ -86,24 +86,34 @@ func (s *Service) issueEmailToken(ctx context.Context, tx *sql.Tx, userID int64,
 }
 
 // useEmailToken marks token used inside tx, when it is a live token of
-// purpose, and returns its user and the address it was sent to. One
-// statement checks and marks, so of two concurrent uses one wins. Errors:
+// purpose of a live account, and returns that account, the address the
+// token was sent to and the account's address now. The account's row is
+// locked before the token's, in the order every change of both takes (a
+// password change, a new link), so PostgreSQL never deadlocks them; the
+// marking checks again, so of two concurrent uses one wins. Errors:
 // errBadEmailToken.
-func (s *Service) useEmailToken(ctx context.Context, tx *sql.Tx, token, purpose string) (userID int64, email string, err error) {
+func (s *Service) useEmailToken(ctx context.Context, tx *sql.Tx, token, purpose string) (userID int64, sentTo, current string, err error) {
 	if token == "" {
-		return 0, "", errBadEmailToken
+		return 0, "", "", errBadEmailToken
 	}
-	now := store.Millis(s.cfg.Now())
-	err = tx.QueryRowContext(ctx, `UPDATE email_tokens SET used_at = $1
-		WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 RETURNING user_id, email`,
-		now, hashEmailToken(token), purpose).Scan(&userID, &email)
+	hash := hashEmailToken(token)
+	err = tx.QueryRowContext(ctx, `SELECT user_id FROM email_tokens WHERE token_hash = $1 AND purpose = $2`, hash, purpose).Scan(&userID)
+	if err == nil {
+		err = tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL`+s.db.Dialect.ForUpdate(), userID).Scan(&current)
+	}
+	if err == nil {
+		now := store.Millis(s.cfg.Now())
+		err = tx.QueryRowContext(ctx, `UPDATE email_tokens SET used_at = $1
+			WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 RETURNING email`,
+			now, hash, purpose).Scan(&sentTo)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", errBadEmailToken
+		return 0, "", "", errBadEmailToken
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("use email token: %w", err)
+		return 0, "", "", fmt.Errorf("use email token: %w", err)
 	}
-	return userID, email, nil
+	return userID, sentTo, current, nil
 }
 
 // cancelEmailChange deletes, inside tx, userID's unused links to verify an

@@ -473,6 +473,7 @@ func TestPasswordReset(t *testing.T) {
 				t.Fatalf("%s: the answer echoes a secret: %s", tc.name, res.Body)
 			}
 		}
+		wantProblem(t, "reset token to verify", verify(t, s, token), 400, "body.token")
 		if login(t, s, email, apitest.StrongPassword) != 200 {
 			t.Fatal("a refused reset changed the password")
 		}

@@ -181,20 +181,20 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, password stri
 	now := s.cfg.Now()
 	var revoked int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		// Used here, so of two concurrent confirmations one wins.
-		owner, sentTo, err := s.useEmailToken(ctx, tx, token, purposeReset)
+		// Used here, so of two concurrent confirmations one wins; a link to
+		// an address the account no longer has is refused.
+		owner, sentTo, current, err := s.useEmailToken(ctx, tx, token, purposeReset)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, is_verified = $2, updated_at = $3
-			WHERE id = $4 AND email = $5 AND deleted_at IS NULL`, hash, true, store.Millis(now), owner, sentTo)
-		if err != nil {
-			return fmt.Errorf("update password: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 || owner != userID {
+		if owner != userID || sentTo != current {
 			return errBadEmailToken
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = 'password reset' WHERE user_id = $2 AND revoked_at IS NULL`,
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, is_verified = $2, updated_at = $3 WHERE id = $4`,
+			hash, true, store.Millis(now), userID); err != nil {
+			return fmt.Errorf("update password: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = 'password reset' WHERE user_id = $2 AND revoked_at IS NULL`,
 			store.Millis(now), userID)
 		if err != nil {
 			return fmt.Errorf("revoke sessions: %w", err)

@@ -36,15 +36,8 @@ func (s *Service) VerifyEmail(ctx context.Context, token string, client Client) 
 	var email, previous string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if userID, email, err = s.useEmailToken(ctx, tx, token, purposeVerify); err != nil {
+		if userID, email, previous, err = s.useEmailToken(ctx, tx, token, purposeVerify); err != nil {
 			return err
-		}
-		err = tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL`+s.db.Dialect.ForUpdate(), userID).Scan(&previous)
-		if errors.Is(err, sql.ErrNoRows) {
-			return errBadEmailToken
-		}
-		if err != nil {
-			return fmt.Errorf("load user: %w", err)
 		}
 		if previous == email {
 			if _, err := tx.ExecContext(ctx, `UPDATE users SET is_verified = $1, updated_at = $2 WHERE id = $3`, true, store.Millis(now), userID); err != nil {
