@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -602,6 +603,39 @@ func TestPasswordResetLimits(t *testing.T) {
 		s.Clock.Advance(time.Hour)
 		if res := request(known.Email, "192.0.2.10:5555"); res.Status != 202 {
 			t.Fatalf("after the window: %d %s", res.Status, res.Body)
+		}
+	})
+}
+
+// TestResetLinkWorksOnceUnderConcurrency: of confirmations racing with one
+// link, exactly one sets the password.
+func TestResetLinkWorksOnceUnderConcurrency(t *testing.T) {
+	mp := mailtest.Start(t)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db, apitest.WithSMTP(t, mp.SMTPURL()))
+		email := address(t, "race")
+		register(t, s, email, nil)
+		if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/password-reset/", Body: map[string]string{"email": email}}); res.Status != 202 {
+			t.Fatalf("request: %d %s", res.Status, res.Body)
+		}
+		token := tokenIn(t, mp.Wait(t, email, 2, 10*time.Second)[1], "/reset-password")
+		const n = 8
+		statuses := make(chan int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				statuses <- s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/password-reset/confirm/",
+					Body: map[string]string{"token": token, "new_password": fmt.Sprintf("%s-%d", newPassword, i)}}).Status
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		got := map[int]int{}
+		for st := range statuses {
+			got[st]++
+		}
+		if got[200] != 1 || got[400] != n-1 {
+			t.Fatalf("statuses %v, want one 200 and %d 400", got, n-1)
 		}
 	})
 }
