@@ -6,7 +6,7 @@
 // Content-Security-Policy violation fails the run. Screenshots at phone and
 // desktop sizes go to e2e/out/; the two the README shows go to screenshots/.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -50,6 +50,26 @@ async function axe(page, label) {
     [],
     `axe on ${label}`,
   );
+}
+
+/** The token of the newest link to page in the mail the server wrote to dataDir/mail (quoted-printable undone). */
+async function mailedToken(page) {
+  const dir = join(server.dataDir, 'mail');
+  for (let i = 0; i < 100; i++) {
+    let names = [];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith('.eml')).sort().reverse();
+    } catch {
+      // not written yet
+    }
+    for (const name of names) {
+      const text = readFileSync(join(dir, name), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      const m = text.match(new RegExp(`${page}#token=([A-Za-z0-9_-]+)`));
+      if (m) return m[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail with a ${page} link in ${dir}`);
 }
 
 /** A small solid-colour PNG (for the avatar upload). */
@@ -189,7 +209,14 @@ try {
     await axe(page, 'dashboard, empty (en, light)');
   });
 
-  await step('ingest calls through the platform API', async () => {
+  await step('ingest calls through the platform API (by email, once verified)', async () => {
+    // Calls are routed by email only to a verified address: follow the mailed link.
+    const verified = await fetch(url('/api/auth/verify-email/'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: await mailedToken('/verify-email') }),
+    });
+    assert.equal(verified.status, 200, await verified.clone().text());
     const res = await fetch(url('/api/platform/calls/'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Platform-Key': server.platformKey },

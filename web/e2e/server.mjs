@@ -21,7 +21,7 @@ function freePort() {
   });
 }
 
-/** Starts callboard; returns { base, platformKey, stdout(), stop() }. */
+/** Starts callboard; returns { base, platformKey, dataDir, stdout(), stop() }. Without SMTP its mail is in dataDir/mail. */
 export async function startServer({ demo = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'callboard-e2e-'));
   const bin = join(dir, 'callboard');
@@ -52,6 +52,7 @@ export async function startServer({ demo = false } = {}) {
   return {
     base,
     platformKey,
+    dataDir: join(dir, 'data'),
     stdout: () => out,
     async stop() {
       proc.kill('SIGTERM');
