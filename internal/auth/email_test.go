@@ -318,7 +318,7 @@ func TestChangeEmail(t *testing.T) {
 		if link.Subject != "Confirm your new email address for Callboard" {
 			t.Fatalf("mail to the new address: %q", link.Subject)
 		}
-		notice := mp.Wait(t, oldEmail, 2, 10*time.Second)[1]
+		notice := mp.WaitSubject(t, oldEmail, "Your Callboard email address is being changed", 10*time.Second)
 		if notice.Subject != "Your Callboard email address is being changed" || !strings.Contains(notice.Text, newEmail) ||
 			linkPattern.MatchString(notice.Text) {
 			t.Fatalf("notice to the old address: %q\n%s", notice.Subject, notice.Text)
@@ -441,7 +441,7 @@ func TestPasswordReset(t *testing.T) {
 		if resUnknown.Status != http.StatusAccepted || resKnown.Status != http.StatusAccepted || !bytes.Equal(resUnknown.Body, resKnown.Body) {
 			t.Fatalf("known and unknown answers differ: %d %s / %d %s", resKnown.Status, resKnown.Body, resUnknown.Status, resUnknown.Body)
 		}
-		m := mp.Wait(t, email, 2, 10*time.Second)[1] // after the verification mail
+		m := mp.WaitSubject(t, email, "Reset your Callboard password", 10*time.Second)
 		if m.Subject != "Reset your Callboard password" || !strings.Contains(m.Text, "1 hour") {
 			t.Fatalf("reset mail: %q\n%s", m.Subject, m.Text)
 		}
@@ -618,7 +618,7 @@ func TestResetLinkWorksOnceUnderConcurrency(t *testing.T) {
 		if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/password-reset/", Body: map[string]string{"email": email}}); res.Status != 202 {
 			t.Fatalf("request: %d %s", res.Status, res.Body)
 		}
-		token := tokenIn(t, mp.Wait(t, email, 2, 10*time.Second)[1], "/reset-password")
+		token := tokenIn(t, mp.WaitSubject(t, email, "Reset your Callboard password", 10*time.Second), "/reset-password")
 		const n = 8
 		statuses := make(chan int, n)
 		var wg sync.WaitGroup

@@ -4,6 +4,7 @@
 package mailtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -173,6 +174,48 @@ func (m *Mailpit) Wait(t testing.TB, to string, n int, timeout time.Duration) []
 			t.Fatalf("mailpit: %d of %d messages to %s after %s", len(list), n, to, timeout)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WaitSubject waits until a message to address with subject has arrived
+// (at most timeout) and returns the newest such: for a test whose messages
+// to one address are delivered at once, in no set order.
+func (m *Mailpit) WaitSubject(t testing.TB, to, subject string, timeout time.Duration) Message {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, s := range m.Search(t, to) {
+			if s.Subject == subject {
+				return m.Get(t, s.ID)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mailpit: no message %q to %s after %s", subject, to, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Clear deletes the messages to address that have arrived.
+func (m *Mailpit) Clear(t testing.TB, to string) {
+	t.Helper()
+	var ids []string
+	for _, s := range m.Search(t, to) {
+		ids = append(ids, s.ID)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	body, _ := json.Marshal(map[string][]string{"IDs": ids})
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+m.apiAddr+"/api/v1/messages", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("mailpit delete: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("mailpit delete: %s", resp.Status)
 	}
 }
 

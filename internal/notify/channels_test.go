@@ -86,6 +86,16 @@ func (r *smsRecorder) wait(t *testing.T, to string, n int) []string {
 	}
 }
 
+// signUp signs a user up and clears the verification mail registration
+// sends, so the test sees only the mail it is about.
+func signUp(t *testing.T, s *apitest.Server, mp *mailtest.Mailpit) apitest.Session {
+	t.Helper()
+	u := s.SignUp(t)
+	mp.WaitSubject(t, u.Email, "Confirm your email address for Callboard", 10*time.Second)
+	mp.Clear(t, u.Email)
+	return u
+}
+
 // A missed call becomes an email through the real SMTP server, in the
 // user's language, with a link to the dashboard and a footer linking the
 // settings; several notifications of one batch become one digest.
@@ -93,7 +103,7 @@ func TestNotificationEmail(t *testing.T) {
 	mp := mailtest.Start(t)
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := apitest.New(t, db, apitest.WithSMTP(t, mp.SMTPURL()))
-		en, ur, many := s.SignUp(t), s.SignUp(t), s.SignUp(t)
+		en, ur, many := signUp(t, s, mp), signUp(t, s, mp), signUp(t, s, mp)
 		for _, u := range []apitest.Session{en, ur, many} {
 			verify(t, db, u.UserID)
 		}
@@ -178,7 +188,7 @@ func TestDisabledChannelsSendNothing(t *testing.T) {
 				if got := len(list(t, s, me.Access, "").Results) == 1; got != tc.inDashboard {
 					t.Errorf("in the dashboard: %v, want %v", got, tc.inDashboard)
 				}
-				if e, m := queued(t, db, me.UserID, "email", ""), queued(t, db, me.UserID, "sms", ""); e != tc.emails || m != tc.texts {
+				if e, m := queued(t, db, me.UserID, "email", "notification."), queued(t, db, me.UserID, "sms", "notification."); e != tc.emails || m != tc.texts {
 					t.Fatalf("%d emails and %d SMS queued, want %d and %d", e, m, tc.emails, tc.texts)
 				}
 				if tc.texts > 0 {
@@ -220,7 +230,7 @@ func TestHourlyCap(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		sms := &smsRecorder{}
 		s := apitest.New(t, db, apitest.WithSMTP(t, mp.SMTPURL()), func(c *app.Config) { c.Mail.SMS = sms })
-		me := s.SignUp(t)
+		me := signUp(t, s, mp)
 		verify(t, db, me.UserID)
 		patch(t, s, me, "profile", map[string]any{"phone": fmt.Sprintf("+92333%07d", me.UserID)})
 		patch(t, s, me, "settings", map[string]any{"notifications": map[string]any{"sms": true}})
@@ -231,7 +241,7 @@ func TestHourlyCap(t *testing.T) {
 		if n := list(t, s, me.Access, "?page_size=100").UnreadCount; n != batches {
 			t.Fatalf("%d notifications, want %d", n, batches)
 		}
-		if e, m := queued(t, db, me.UserID, "email", ""), queued(t, db, me.UserID, "sms", ""); e != notify.DefaultEmailsPerHour || m != notify.DefaultSMSPerHour {
+		if e, m := queued(t, db, me.UserID, "email", "notification."), queued(t, db, me.UserID, "sms", "notification."); e != notify.DefaultEmailsPerHour || m != notify.DefaultSMSPerHour {
 			t.Fatalf("%d emails and %d SMS queued, want %d and %d", e, m, notify.DefaultEmailsPerHour, notify.DefaultSMSPerHour)
 		}
 		if got := mp.Wait(t, me.Email, notify.DefaultEmailsPerHour, 20*time.Second); len(got) != notify.DefaultEmailsPerHour {
@@ -256,7 +266,7 @@ func TestHourlyCap(t *testing.T) {
 
 		// Batches of one user at once keep the cap too (on PostgreSQL they
 		// run side by side; each counts under a lock on the user's mail).
-		busy := s.SignUp(t)
+		busy := signUp(t, s, mp)
 		verify(t, db, busy.UserID)
 		var wg sync.WaitGroup
 		for i := range batches {
@@ -269,7 +279,7 @@ func TestHourlyCap(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if n := queued(t, db, busy.UserID, "email", ""); n != notify.DefaultEmailsPerHour {
+		if n := queued(t, db, busy.UserID, "email", "notification."); n != notify.DefaultEmailsPerHour {
 			t.Fatalf("%d emails queued by batches at once, want %d", n, notify.DefaultEmailsPerHour)
 		}
 	})

@@ -57,7 +57,7 @@ func TestMarketingAndOneClickUnsubscribe(t *testing.T) {
 	mp := mailtest.Start(t)
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := apitest.New(t, db, apitest.WithSMTP(t, mp.SMTPURL()))
-		en, ur, unverified, optedOut := s.SignUp(t), s.SignUp(t), s.SignUp(t), s.SignUp(t)
+		en, ur, unverified, optedOut := signUp(t, s, mp), signUp(t, s, mp), signUp(t, s, mp), signUp(t, s, mp)
 		for _, u := range []apitest.Session{en, ur, optedOut} {
 			verify(t, db, u.UserID)
 		}
