@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -108,6 +109,9 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) (*config, func() e
 		c.BillingCurrency = strings.ToUpper(strings.TrimSpace(c.BillingCurrency))
 		if len(c.BillingCurrency) != 3 {
 			return fmt.Errorf("--billing-currency: want an ISO 4217 code like USD or PKR, got %q", c.BillingCurrency)
+		}
+		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			return fmt.Errorf("--mail-from: want an address like \"Callboard <no-reply@example.com>\", got %q", c.MailFrom)
 		}
 		if c.PublicURL == "" {
 			_, port, err := net.SplitHostPort(c.Addr)

@@ -244,6 +244,12 @@ func New(cfg Config) (*App, error) {
 	return a, nil
 }
 
+// MetricsSource is a capability with metrics of its own, served at
+// /metrics with the HTTP ones.
+type MetricsSource interface {
+	Metrics() []prometheus.Collector
+}
+
 // HTTP is what the HTTP surface needs beyond the capabilities.
 type HTTP struct {
 	Registry       *prometheus.Registry
@@ -265,6 +271,13 @@ func (a *App) Handler(h HTTP) http.Handler {
 	for _, c := range a.capabilities {
 		if r, ok := c.(httpapi.Capability); ok {
 			caps = append(caps, r)
+		}
+		if m, ok := c.(MetricsSource); ok && h.Registry != nil {
+			for _, col := range m.Metrics() {
+				if err := h.Registry.Register(col); err != nil {
+					a.Logger.Error("metrics not registered", "capability", fmt.Sprintf("%T", c), "err", err)
+				}
+			}
 		}
 	}
 	return httpapi.New(httpapi.Config{Logger: a.Logger, DB: a.DB, Capabilities: caps,

@@ -121,15 +121,18 @@ func (s *Service) deliver(ctx context.Context, q queued) {
 	log := s.cfg.Logger.With("mail_id", q.id, "kind", q.Kind, "channel", q.Channel, "attempt", q.attempts)
 	switch {
 	case err == nil:
+		s.attempts.WithLabelValues(q.Channel, "sent").Inc()
 		// The bodies may hold a single-use link: they go once delivered.
 		_, err = s.db.Write().ExecContext(rec, `UPDATE mail_outbox SET sent_at = $1, last_error = '',
 			body_text = '', body_html = '', headers = '{}' WHERE id = $2`, store.Millis(now), q.id)
 		log.Info("mail delivered")
 	case IsPermanent(err) || now.Sub(q.createdAt) >= s.cfg.GiveUpAfter:
+		s.attempts.WithLabelValues(q.Channel, "failed").Inc()
 		log.Error("mail not delivered, given up", "err", err)
 		_, err = s.db.Write().ExecContext(rec, `UPDATE mail_outbox SET failed_at = $1, last_error = $2,
 			body_text = '', body_html = '', headers = '{}' WHERE id = $3`, store.Millis(now), errorText(err), q.id)
 	default:
+		s.attempts.WithLabelValues(q.Channel, "retry").Inc()
 		next := now.Add(s.backoff(q.attempts))
 		log.Warn("mail not delivered, will retry", "err", err, "retry_at", next)
 		_, err = s.db.Write().ExecContext(rec, `UPDATE mail_outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3`,

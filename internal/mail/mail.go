@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"callboard/internal/store"
 )
 
@@ -94,10 +96,11 @@ type Config struct {
 
 // Service stores and delivers messages.
 type Service struct {
-	db   *store.DB
-	cfg  Config
-	base *url.URL
-	wake chan struct{}
+	db       *store.DB
+	cfg      Config
+	base     *url.URL
+	wake     chan struct{}
+	attempts *prometheus.CounterVec
 }
 
 // NewService returns a Service. Errors: a PublicURL that is not an
@@ -133,7 +136,29 @@ func NewService(cfg Config) (*Service, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("public URL: want an absolute http(s) URL like https://dash.example.com, got %q", cfg.PublicURL)
 	}
-	return &Service{db: cfg.DB, cfg: cfg, base: base, wake: make(chan struct{}, 1)}, nil
+	return &Service{db: cfg.DB, cfg: cfg, base: base, wake: make(chan struct{}, 1),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "callboard_mail_attempts_total",
+			Help: "Delivery attempts of email and SMS, by channel and outcome (sent, retry, failed).",
+		}, []string{"channel", "outcome"})}, nil
+}
+
+// Metrics returns the delivery attempts and the number of messages waiting,
+// for /metrics: a growing queue means the mail server is down or too slow.
+func (s *Service) Metrics() []prometheus.Collector {
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "callboard_mail_pending",
+		Help: "Email and SMS messages not yet delivered (including those waiting to be retried).",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := s.Pending(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	return []prometheus.Collector{s.attempts, pending}
 }
 
 // Link returns the dashboard's address for path (such as "/verify-email")

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"callboard/internal/mail"
 	"callboard/internal/mailtest"
 	"callboard/internal/store"
@@ -173,6 +175,19 @@ func TestRetriesAndGivingUp(t *testing.T) {
 			if f.tries["retry"] != 3 || len(f.sent) != 1 {
 				t.Fatalf("tries %d, sent %d; want 3 and 1", f.tries["retry"], len(f.sent))
 			}
+			metrics := s.Metrics()
+			want := `
+# HELP callboard_mail_attempts_total Delivery attempts of email and SMS, by channel and outcome (sent, retry, failed).
+# TYPE callboard_mail_attempts_total counter
+callboard_mail_attempts_total{channel="email",outcome="retry"} 2
+callboard_mail_attempts_total{channel="email",outcome="sent"} 1
+`
+			if err := testutil.CollectAndCompare(metrics[0], strings.NewReader(want)); err != nil {
+				t.Error(err)
+			}
+			if pending := testutil.ToFloat64(metrics[1]); pending != 0 {
+				t.Errorf("pending gauge %v", pending)
+			}
 		})
 		t.Run("a permanent refusal is not retried", func(t *testing.T) {
 			f := &flaky{failures: 100, tries: map[string]int{}, err: mail.Permanent(errors.New("550 no such user"))}
@@ -273,5 +288,23 @@ func TestNewSMTPRefusesBadURLs(t *testing.T) {
 		if _, err := mail.NewSMTP(u, "Callboard <a@b.c>"); err != nil {
 			t.Errorf("%q: %v", u, err)
 		}
+	}
+}
+
+// smtp:// requires STARTTLS: a server that does not offer it gets no mail
+// (and no password) in clear text; the message waits to be retried.
+func TestSMTPRequiresTLSUnlessToldOtherwise(t *testing.T) {
+	mp := mailtest.Start(t)
+	plain := strings.TrimSuffix(mp.SMTPURL(), "?tls=none")
+	smtp, err := mail.NewSMTP(strings.Replace(plain, "smtp://", "smtp://user:secret@", 1), "no-reply@callboard.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = smtp.Send(context.Background(), mail.Message{Channel: mail.ChannelEmail, Kind: "test", To: "tls@example.com", Subject: "s", Text: "t"})
+	if err == nil || mail.IsPermanent(err) || !strings.Contains(strings.ToLower(err.Error()), "tls") {
+		t.Fatalf("error %v, want a retryable one about TLS", err)
+	}
+	if got := mp.Search(t, "tls@example.com"); len(got) != 0 {
+		t.Fatalf("%d messages went in clear text", len(got))
 	}
 }
