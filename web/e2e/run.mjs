@@ -2,6 +2,8 @@
 // Chromium through playwright-core. Registers, sees the empty dashboard,
 // ingests calls through the platform API, finds them in the table, filters,
 // searches, opens a detail, switches to Urdu (dir=rtl) and dark, signs out.
+// Mail (written as files: no SMTP here) gives the links a user would follow:
+// verifying the address, changing it, resetting a forgotten password.
 // axe-core checks each page (no serious or critical violations), and any
 // Content-Security-Policy violation fails the run. Screenshots at phone and
 // desktop sizes go to e2e/out/; the two the README shows go to screenshots/.
@@ -11,6 +13,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { waitForLink } from './mail.mjs';
 import { chromiumArgs, chromiumPath, startServer } from './server.mjs';
 
 const here = import.meta.dirname;
@@ -133,16 +136,20 @@ const cspViolations = [];
 const consoleErrors = [];
 const email = `ayesha.e2e.${Date.now()}@example.com`;
 const password = 'tulip-river-candle-harbor-91';
+const newEmail = `ayesha.new.${Date.now()}@example.com`;
+const newPassword = 'amber-violin-glacier-meadow-37';
 const calls = sampleCalls(email);
 
 try {
   const context = await browser.newContext({ viewport: desktop, locale: 'en-GB', timezoneId: 'Asia/Karachi', colorScheme: 'light' });
   const page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    if (/Content.Security.Policy/i.test(msg.text())) cspViolations.push(msg.text());
-    else consoleErrors.push(msg.text());
-  });
+  const watch = (p) =>
+    p.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      if (/Content.Security.Policy/i.test(msg.text())) cspViolations.push(msg.text());
+      else consoleErrors.push(msg.text());
+    });
+  watch(page);
   const url = (p) => server.base + p;
 
   await step('signed out: / shows sign-in', async () => {
@@ -187,6 +194,43 @@ try {
       assert.equal(await page.getByRole('meter', { name: 'Minutes this period' }).getAttribute('aria-valuemax'), String(overview.billing_summary.included_minutes));
     }
     await axe(page, 'dashboard, empty (en, light)');
+  });
+
+  await step('verify: the banner asks until the link from the mail is opened; then the profile says verified', async () => {
+    const banner = page.getByRole('region', { name: 'Your email address is not verified yet.' });
+    await banner.waitFor();
+    const since = Date.now();
+    await banner.getByRole('button', { name: 'Resend verification email' }).click();
+    await banner.getByText(`We sent a new link to ${email}.`).waitFor();
+    const token = await waitForLink(server.mailDir, { to: email, link: /\/verify-email#token=([\w.~%-]+)/, since: since - 1000 });
+    await banner.getByRole('button', { name: 'Dismiss this message' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByRole('heading', { name: 'No calls yet' }).waitFor();
+    assert.equal(await banner.count(), 0, 'dismissed for this session');
+
+    await page.goto(url(`/verify-email#token=${token}`));
+    await page.getByRole('heading', { name: 'Email verified' }).waitFor();
+    assert.equal(new URL(page.url()).hash, '', 'the token left the address bar');
+    assert.equal(new URL(page.url()).pathname, '/verify-email', 'no redirect');
+    await page.getByText(`${email} is verified. Thank you!`).waitFor();
+    await axe(page, 'verify email, done (en, light)');
+    await page.getByRole('link', { name: 'Go to the dashboard' }).click();
+    await page.waitForURL(url('/'));
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(url('/profile'));
+    await page.getByRole('heading', { name: 'Email address' }).waitFor();
+    assert.equal((await page.locator('#email-status').textContent()).trim(), 'Verified');
+    assert.equal(await page.getByRole('button', { name: 'Resend verification email' }).count(), 0);
+    await page.goto(url('/'));
+    await page.getByRole('heading', { name: 'No calls yet' }).waitFor();
+    assert.equal(await banner.count(), 0, 'no banner once verified');
+
+    // A link works once.
+    await page.goto(url(`/verify-email#token=${token}`));
+    await page.getByText('This verification link has expired or was already used.').waitFor();
+    await page.getByText('Your email address is already verified.').waitFor();
+    await axe(page, 'verify email, used link (en, light)');
   });
 
   await step('ingest calls through the platform API', async () => {
@@ -460,6 +504,125 @@ try {
     await page.getByRole('button', { name: 'سائن ان' }).click();
     await page.waitForURL(/\/calls$/);
     await page.locator('tbody tr').first().waitFor();
+  });
+
+  await step('change email: wrong password beside its field, then the link to the new address moves the account', async () => {
+    await page.goto(url('/profile'));
+    await page.locator('#new_email').waitFor();
+    await page.locator('#new_email').fill(newEmail);
+    await page.locator('#email_password').fill('not-my-password-at-all');
+    await page.locator('#change-email-title').scrollIntoViewIfNeeded();
+    await page.locator('form[aria-labelledby="change-email-title"] button[type=submit]').click();
+    await page.locator('#email_password-error').waitFor();
+    assert.equal(await page.locator('#email_password').getAttribute('aria-invalid'), 'true');
+    await axe(page, 'profile, change email error (ur, dark)');
+    const since = Date.now();
+    await page.locator('#email_password').fill(password);
+    await page.locator('form[aria-labelledby="change-email-title"] button[type=submit]').click();
+    await page.locator('form[aria-labelledby="change-email-title"] [role=status] bdi', { hasText: newEmail }).waitFor();
+    const token = await waitForLink(server.mailDir, { to: newEmail, link: /\/verify-email#token=([\w.~%-]+)/, since: since - 1000 });
+    await page.goto(url(`/verify-email#token=${token}`));
+    await page.locator('[role=status] bdi', { hasText: newEmail }).waitFor();
+    await axe(page, 'verify email, done (ur, dark)');
+    await page.goto(url('/profile'));
+    await page.locator('bdi', { hasText: newEmail }).first().waitFor();
+  });
+
+  await step('forgot password: the link from the mail sets a new one and signs every session out', async () => {
+    const other = await browser.newContext({ viewport: phone, locale: 'en-GB', timezoneId: 'Asia/Karachi', colorScheme: 'light' });
+    const p = await other.newPage();
+    watch(p);
+    await p.goto(url('/signin'));
+    await p.getByRole('link', { name: 'Forgot password?' }).click();
+    await p.waitForURL(/\/forgot-password$/);
+    await p.getByRole('heading', { name: 'Reset your password' }).waitFor();
+    await axe(p, 'forgot password (en, light)');
+    await p.getByRole('button', { name: 'Send the link' }).click();
+    await p.locator('#email-error').waitFor(); // empty: required
+    const since = Date.now();
+    await p.getByLabel('Email').fill(newEmail);
+    await p.getByRole('button', { name: 'Send the link' }).click();
+    await p.getByRole('heading', { name: 'Check your email' }).waitFor();
+    await p.getByText(`If an account exists for ${newEmail}, we sent it a link to reset the password. The link is valid for 1 hour.`).waitFor();
+    await axe(p, 'forgot password, sent (en, light)');
+    // The same answer for an address without an account.
+    await p.getByRole('button', { name: 'Send another link' }).click();
+    await p.getByLabel('Email').fill(`nobody.${Date.now()}@example.com`);
+    await p.getByRole('button', { name: 'Send the link' }).click();
+    await p.getByRole('heading', { name: 'Check your email' }).waitFor();
+    // In Urdu, right to left.
+    await p.getByRole('button', { name: 'Send another link' }).click();
+    await p.getByRole('button', { name: 'اردو' }).click();
+    await p.waitForFunction(() => document.documentElement.dir === 'rtl');
+    await p.getByRole('heading', { name: 'اپنا پاس ورڈ ری سیٹ کریں' }).waitFor();
+    await axe(p, 'forgot password (ur, light)');
+    await p.getByRole('button', { name: 'English' }).click();
+
+    const token = await waitForLink(server.mailDir, { to: newEmail, link: /\/reset-password#token=([\w.~%-]+)/, since: since - 1000 });
+    await p.goto(url(`/reset-password#token=${token}`));
+    await p.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    assert.equal(new URL(p.url()).hash, '', 'the token left the address bar');
+    await p.getByLabel('New password').fill('tulip');
+    await p.getByRole('meter', { name: 'Password strength' }).waitFor({ state: 'attached' });
+    await p.getByLabel('Confirm the new password').fill('tulip-other');
+    await p.getByRole('button', { name: 'Change password' }).click();
+    await p.locator('#confirm-error').getByText('The passwords do not match.').waitFor();
+    await p.getByLabel('Confirm the new password').fill('tulip');
+    await p.getByRole('button', { name: 'Change password' }).click();
+    const policy = p.locator('#new_password-error');
+    await policy.waitFor(); // the server's password policy, beside the field
+    assert.ok((await policy.textContent()).trim().length > 0);
+    await axe(p, 'reset password, errors (en, light)');
+    await p.getByLabel('New password').fill(newPassword);
+    await p.getByLabel('Confirm the new password').fill(newPassword);
+    await p.getByRole('button', { name: 'Change password' }).click();
+    await p.getByRole('heading', { name: 'Password changed' }).waitFor();
+    await p.getByText('every session was signed out').waitFor();
+    await axe(p, 'reset password, done (en, light)');
+
+    // The first browser's session ended too.
+    await page.goto(url('/calls'));
+    await page.waitForURL(/\/signin\?next=%2Fcalls$/);
+
+    await p.getByRole('link', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/signin$/);
+    await p.getByLabel('Email').fill(newEmail);
+    await p.getByLabel('Password', { exact: true }).fill(password);
+    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await p.getByText('That email and password do not match an account.').waitFor();
+    await p.getByLabel('Password', { exact: true }).fill(newPassword);
+    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await p.waitForURL(url('/'));
+    await p.getByRole('button', { name: /Account menu|اکاؤنٹ مینو/ }).waitFor();
+
+    // A reset link works once.
+    await p.goto(url(`/reset-password#token=${token}`));
+    await p.getByLabel(/New password|نیا پاس ورڈ/).fill(`${newPassword}-again`);
+    await p.getByLabel(/Confirm the new password|نئے پاس ورڈ کی تصدیق کریں/).fill(`${newPassword}-again`);
+    await p.locator('form button[type=submit]').click();
+    await p.locator('a[href="/forgot-password"]').waitFor();
+    await axe(p, 'reset password, used link');
+    await other.close();
+  });
+
+  await step('unsubscribe: opening the page changes nothing; a bad link says so', async () => {
+    const other = await browser.newContext({ viewport: desktop, locale: 'en-GB', colorScheme: 'dark' });
+    const p = await other.newPage();
+    watch(p);
+    const posts = [];
+    p.on('request', (r) => r.url().includes('/api/mail/unsubscribe/') && posts.push(r.method()));
+    await p.goto(url('/unsubscribe?token=not-a-real-token'));
+    await p.getByRole('heading', { name: 'Unsubscribe from marketing email' }).waitFor();
+    assert.equal(new URL(p.url()).pathname, '/unsubscribe', 'signed out, no redirect');
+    await axe(p, 'unsubscribe (en, dark)');
+    assert.deepEqual(posts, [], 'nothing is sent before the click');
+    await p.getByRole('button', { name: 'Unsubscribe' }).click();
+    await p.getByText('This unsubscribe link is not valid.', { exact: false }).waitFor();
+    assert.deepEqual(posts, ['POST']);
+    await axe(p, 'unsubscribe, bad link (en, dark)');
+    await p.goto(url('/unsubscribe'));
+    await p.getByText('This unsubscribe link is not valid.', { exact: false }).waitFor();
+    await other.close();
   });
 
   await step('no Content-Security-Policy violations, no console errors', async () => {

@@ -21,23 +21,24 @@ function freePort() {
   });
 }
 
-/** Starts callboard; returns { base, platformKey, stdout(), stop() }. */
+/** Starts callboard; returns { base, platformKey, mailDir, stdout(), stop() }. */
 export async function startServer({ demo = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'callboard-e2e-'));
   const bin = join(dir, 'callboard');
   execFileSync('go', ['build', '-o', bin, './cmd/callboard'], { cwd: repo, stdio: 'inherit' });
   const port = await freePort();
   const platformKey = randomBytes(24).toString('hex');
-  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), '--log-level', 'warn'];
+  const base = `http://127.0.0.1:${port}`;
+  // Links in mail point here (the default, localhost, is another origin for the browser).
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), '--public-url', base, '--log-level', 'warn'];
   if (demo) args.push('--demo');
   const proc = spawn(bin, args, {
-    env: { ...process.env, CALLBOARD_PLATFORM_KEY: platformKey, CALLBOARD_DATABASE_URL: '' },
+    env: { ...process.env, CALLBOARD_PLATFORM_KEY: platformKey, CALLBOARD_DATABASE_URL: '', CALLBOARD_SMTP_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout.on('data', (b) => (out += b));
   proc.stderr.on('data', (b) => process.stderr.write(b));
-  const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`callboard exited (${proc.exitCode}):\n${out}`);
@@ -52,6 +53,8 @@ export async function startServer({ demo = false } = {}) {
   return {
     base,
     platformKey,
+    // Without SMTP (none is configured here) mail is written as .eml files here.
+    mailDir: join(dir, 'data', 'mail'),
     stdout: () => out,
     async stop() {
       proc.kill('SIGTERM');
