@@ -30,6 +30,7 @@ Commands:
   plan             create, list or archive plans (the catalogue)
   invoice          list invoices, or mark one paid
   subscription set put a user on a plan (support)
+  announce         queue product news for the users who opted in (with one-click unsubscribe)
 
 Run "callboard COMMAND -h" for a command's flags.
 `
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return invoiceCommand(ctx, args, getenv, stdout, stderr)
 	case "subscription":
 		return subscriptionCommand(ctx, args, getenv, stdout, stderr)
+	case "announce":
+		return announceCommand(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -13,6 +13,8 @@ package app
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -181,8 +183,12 @@ func New(cfg Config) (*App, error) {
 
 	notifyCfg := cfg.Notify
 	notifyCfg.DB, notifyCfg.Now, notifyCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
-	notifyCfg.Settings = a.Account // a disabled category creates no notification
+	notifyCfg.Accounts = a.Account // settings, addresses and languages; unsubscribes
 	notifyCfg.Sessions = a.Auth    // a stream ends with its session
+	notifyCfg.Mail = a.Mail        // notification email and SMS, product news
+	if notifyCfg.UnsubscribeKey, err = deriveKey(cfg.Auth.SigningKey, "callboard mail unsubscribe v1"); err != nil {
+		return nil, err
+	}
 	a.Notify = notify.NewService(notifyCfg)
 
 	billingCfg := cfg.Billing
@@ -341,6 +347,17 @@ func (a *App) Close() {
 	if a.closeDB {
 		a.DB.Close()
 	}
+}
+
+// deriveKey is a 32-byte key for one purpose (info) derived from the
+// signing key with HKDF-SHA256: a capability that signs its own links never
+// holds auth's key, and a token of one purpose is worthless for another.
+func deriveKey(signingKey []byte, info string) ([]byte, error) {
+	key, err := hkdf.Key(sha256.New, signingKey, nil, info, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive %s key: %w", info, err)
+	}
+	return key, nil
 }
 
 // Adapters: a function as the interface a capability declares, for

@@ -23,6 +23,7 @@ const (
 	KindTooLarge                     // a body or upload over its limit
 	KindUnsupported                  // a media type we do not accept
 	KindUnavailable                  // the service cannot take this now (overloaded, database down); RetryAfter says when to retry
+	KindBadRequest                   // well-formed input the server cannot act on (an unknown or used token); FieldErrors name it
 )
 
 // FieldError names one bad input. Location is where the value came from,
@@ -64,6 +65,8 @@ func (e *Error) Status() int {
 		return http.StatusUnsupportedMediaType
 	case KindUnavailable:
 		return http.StatusServiceUnavailable
+	case KindBadRequest:
+		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError
 }
@@ -93,6 +96,18 @@ func NotFound(what string) *Error { return &Error{Kind: KindNotFound, Message: w
 
 // Conflict reports a clash with stored state.
 func Conflict(message string) *Error { return &Error{Kind: KindConflict, Message: message} }
+
+// ConflictAt reports a clash with stored state caused by the value at
+// location (an email address another account uses).
+func ConflictAt(location, message string) *Error {
+	return &Error{Kind: KindConflict, Message: message, Fields: []FieldError{{Location: location, Message: message}}}
+}
+
+// BadRequest reports a value at location that is well formed but cannot be
+// acted on, such as a link token that is unknown, expired or used.
+func BadRequest(location, message string) *Error {
+	return &Error{Kind: KindBadRequest, Message: message, Fields: []FieldError{{Location: location, Message: message}}}
+}
 
 // Unauthorized reports missing or bad credentials.
 func Unauthorized(message string) *Error { return &Error{Kind: KindUnauthorized, Message: message} }

@@ -105,7 +105,9 @@ func MetricsHandler(reg *prometheus.Registry) http.Handler {
 // other than JSON on an operation whose body is JSON only. Huma checks this
 // for the bodies it parses itself; this covers every operation, including
 // those that read their raw body (the platform's ingest). A body without a
-// Content-Type is read as JSON.
+// Content-Type is read as JSON. An operation opts out by declaring another
+// media type for its body (the one-click unsubscribe takes the form mail
+// providers send), and then checks the media type itself.
 func requireJSON(api huma.API) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op := ctx.Operation()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"callboard/internal/apitest"
+	"callboard/internal/app"
 	"callboard/internal/calls"
 	"callboard/internal/storetest"
 )
@@ -27,6 +28,38 @@ func BenchmarkCallsChanged(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		s.Notify.CallsChanged(ctx, events)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/batch")
+}
+
+// BenchmarkCallsChangedWithMail is BenchmarkCallsChanged for a user with a
+// verified address, a phone, and email and SMS on, the caps lifted: each
+// batch also counts the user's recent messages and queues a digest email
+// and SMS.
+func BenchmarkCallsChangedWithMail(b *testing.B) {
+	db := storetest.SQLite(b)
+	s := apitest.New(b, db, func(c *app.Config) { c.Notify.EmailsPerHour, c.Notify.SMSPerHour = 1<<30, 1<<30 })
+	me := s.SignUp(b)
+	if _, err := db.Write().Exec(`UPDATE users SET is_verified = $1, phone = '+923001234567' WHERE id = $2`, true, me.UserID); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Write().Exec(`INSERT INTO user_settings (user_id, notify_sms, updated_at) VALUES ($1, $2, 1)`, me.UserID, true); err != nil {
+		b.Fatal(err)
+	}
+	events := make([]calls.CallEvent, 1000)
+	for i := range events {
+		events[i] = calls.CallEvent{CallID: int64(i + 1), UserID: me.UserID, ExternalID: fmt.Sprint(i),
+			Created: true, Status: calls.StatusCompleted, At: time.Now()}
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		s.Notify.CallsChanged(ctx, events)
+	}
+	b.StopTimer()
+	var n int
+	if err := db.Read().QueryRow(`SELECT COUNT(*) FROM mail_outbox WHERE user_id = $1`, me.UserID).Scan(&n); err != nil || n < 2*b.N {
+		b.Fatalf("%d messages queued for %d batches: %v", n, b.N, err)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/batch")
 }

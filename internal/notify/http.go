@@ -2,12 +2,14 @@ package notify
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"callboard/internal/apperr"
+	"callboard/internal/audit"
 	"callboard/internal/principal"
 )
 
@@ -87,6 +89,78 @@ func (s *Service) Register(api huma.API) {
 			Content:     map[string]*huma.MediaType{"text/event-stream": {Schema: &huma.Schema{Type: "string"}}},
 		}},
 	}, s.stream)
+
+	huma.Register(api, huma.Operation{
+		OperationID: "mail-unsubscribe", Method: http.MethodPost, Path: unsubscribePath,
+		Summary: "Unsubscribe from product news (one click)", Tags: []string{"Mail"},
+		Description: "The target of the `List-Unsubscribe` header of product-news emails (RFC 8058 one-click) and of the dashboard's " +
+			"/unsubscribe page: no sign-in, the token alone says who. Turns the `marketing` setting off; doing it again changes nothing. " +
+			"The body is ignored: mail providers send the form `List-Unsubscribe=One-Click`; JSON or no body work too. " +
+			"A token that is not valid answers 400 at `query.token`. A GET never unsubscribes (link scanners follow links).",
+		MaxBodyBytes: 1 << 10,
+		Errors:       []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity},
+	}, s.unsubscribe)
+	// Document both bodies. Declaring the form alongside JSON is also what
+	// lets this one operation past httpapi's JSON-only check (requireJSON
+	// passes operations whose bodies are not JSON only); unsubscribe itself
+	// refuses other media types.
+	if item := api.OpenAPI().Paths[unsubscribePath]; item != nil && item.Post != nil && item.Post.RequestBody != nil {
+		item.Post.RequestBody.Required = false
+		item.Post.RequestBody.Content = map[string]*huma.MediaType{
+			formMediaType: {Schema: &huma.Schema{Type: "object", Properties: map[string]*huma.Schema{
+				"List-Unsubscribe": {Type: "string", Enum: []any{"One-Click"}},
+			}}},
+			"application/json": {Schema: &huma.Schema{Type: "object", Description: "Ignored; may be empty."}},
+		}
+	}
+}
+
+const (
+	unsubscribePath = "/api/mail/unsubscribe/"
+	formMediaType   = "application/x-www-form-urlencoded"
+)
+
+type unsubscribeInput struct {
+	Token string `query:"token" required:"true" doc:"From the link in the email."`
+	// RawBody is read (within MaxBodyBytes) and ignored: the token alone
+	// decides.
+	RawBody []byte `contentType:"application/x-www-form-urlencoded"`
+	Media   bodyMedia
+	audit.Client
+}
+
+// bodyMedia is the request's Content-Type, read by a resolver rather than
+// declared as a header parameter: the document lists the body's media types.
+type bodyMedia struct{ value string }
+
+// Resolve implements huma.Resolver.
+func (m *bodyMedia) Resolve(ctx huma.Context) []error {
+	m.value = ctx.Header("Content-Type")
+	return nil
+}
+
+type unsubscribeOutput struct {
+	Body struct {
+		Detail string `json:"detail" example:"You will no longer receive product news."`
+		List   string `json:"list" enum:"marketing" doc:"What you unsubscribed from."`
+	}
+}
+
+func (s *Service) unsubscribe(ctx context.Context, in *unsubscribeInput) (*unsubscribeOutput, error) {
+	if in.Media.value != "" {
+		mt, _, err := mime.ParseMediaType(in.Media.value)
+		if err != nil || (mt != formMediaType && mt != "application/json") {
+			return nil, &apperr.Error{Kind: apperr.KindUnsupported, Message: "the body must be a form or JSON",
+				Fields: []apperr.FieldError{{Location: "header.Content-Type", Message: "must be " + formMediaType + " or application/json"}}}
+		}
+	}
+	list, err := s.Unsubscribe(ctx, in.Token, in.Client)
+	if err != nil {
+		return nil, err
+	}
+	out := &unsubscribeOutput{}
+	out.Body.Detail, out.Body.List = "You will no longer receive product news.", list
+	return out, nil
 }
 
 func (s *Service) list(ctx context.Context, in *notificationsInput) (*notificationsOutput, error) {

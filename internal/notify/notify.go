@@ -7,6 +7,10 @@
 // erasure, and a live Server-Sent Events stream opened with single-use
 // tickets.
 //
+// A notification may also go out by email and SMS (channels.go), queued in
+// the transaction that stores it, and notify sends the product news users
+// opted in to, with its one-click unsubscribe (marketing.go).
+//
 // Tables: notifications, notification_stream_tickets.
 //
 // # Live delivery
@@ -28,6 +32,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +40,9 @@ import (
 
 	"callboard/internal/account"
 	"callboard/internal/apperr"
+	"callboard/internal/audit"
 	"callboard/internal/calls"
+	"callboard/internal/mail"
 	"callboard/internal/store"
 )
 
@@ -61,9 +68,20 @@ type Event struct {
 	Data     map[string]string
 }
 
-// Settings tells which notification categories a user wants (account).
-type Settings interface {
-	Settings(ctx context.Context, userID int64) (account.Settings, error)
+// Accounts tells who notifications and news reach and how (account): the
+// address, phone, language and settings of users, read in one query per
+// batch; and turns product news off for an unsubscribe.
+type Accounts interface {
+	Recipients(ctx context.Context, userIDs []int64) (map[int64]account.Recipient, error)
+	MarketingRecipients(ctx context.Context, afterID int64, limit int) ([]account.Recipient, error)
+	StopMarketing(ctx context.Context, userID int64, client audit.Client, details map[string]string) (bool, error)
+}
+
+// Outbox queues email and SMS in the caller's transaction (mail).
+type Outbox interface {
+	Enqueue(ctx context.Context, tx *sql.Tx, msgs ...mail.Message) error
+	CountRecent(ctx context.Context, tx *sql.Tx, userID int64, kindPrefix string, since time.Time) ([]mail.Count, error)
+	Link(path string, query url.Values) string
 }
 
 // Sessions tells whether a signed-in session is still live (auth): a
@@ -72,14 +90,18 @@ type Sessions interface {
 	SessionActive(ctx context.Context, sessionID int64) (bool, error)
 }
 
-// Config is what a Service is built from. DB, Settings and Sessions are
-// required.
+// Config is what a Service is built from. DB, Accounts, Sessions, Mail
+// and UnsubscribeKey are required.
 type Config struct {
 	DB       *store.DB
-	Settings Settings
+	Accounts Accounts
 	Sessions Sessions
-	Now      func() time.Time // the clock; time.Now when nil
-	Logger   *slog.Logger     // failures that answer no request; discarded when nil
+	Mail     Outbox
+	// UnsubscribeKey signs the links that stop product news (32 bytes,
+	// derived from auth's signing key in internal/app, never that key).
+	UnsubscribeKey []byte
+	Now            func() time.Time // the clock; time.Now when nil
+	Logger         *slog.Logger     // failures that answer no request; discarded when nil
 
 	// Retention is how long notifications are kept (180 days).
 	Retention time.Duration
@@ -96,6 +118,11 @@ type Config struct {
 	// StreamsPerUser and MaxStreams bound open streams (5 and 1000).
 	StreamsPerUser int
 	MaxStreams     int
+	// EmailsPerHour and SMSPerHour bound the notification messages one
+	// user gets in an hour, for each of two budgets (see channels.go):
+	// DefaultEmailsPerHour and DefaultSMSPerHour.
+	EmailsPerHour int
+	SMSPerHour    int
 }
 
 // Service stores, lists and streams notifications.
@@ -129,12 +156,19 @@ func NewService(cfg Config) *Service {
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = 1000
 	}
+	if cfg.EmailsPerHour <= 0 {
+		cfg.EmailsPerHour = DefaultEmailsPerHour
+	}
+	if cfg.SMSPerHour <= 0 {
+		cfg.SMSPerHour = DefaultSMSPerHour
+	}
 	return &Service{db: cfg.DB, cfg: cfg, hub: newHub(cfg.StreamsPerUser, cfg.MaxStreams)}
 }
 
 // Publish stores e as a notification unless the user turned its category
-// off, and wakes the user's live streams. Errors: Invalid for an unknown
-// category or an empty title; NotFound when the user is gone.
+// off, queues its email and SMS (channels.go) in the same transaction, and
+// wakes the user's live streams. Errors: Invalid for an unknown category or
+// an empty title; NotFound when the user is gone.
 func (s *Service) Publish(ctx context.Context, e Event) error {
 	if !slices.Contains(categories, e.Category) {
 		return apperr.Invalid("category", "must be one of "+strings.Join(categories, ", "))
@@ -142,30 +176,40 @@ func (s *Service) Publish(ctx context.Context, e Event) error {
 	if strings.TrimSpace(e.Title) == "" || e.Kind == "" {
 		return apperr.Invalid("title", "a notification needs a kind and a title")
 	}
-	want, err := s.wants(ctx, e.UserID, e.Category)
-	if err != nil || !want {
+	to, err := s.cfg.Accounts.Recipients(ctx, []int64{e.UserID})
+	if err != nil {
 		return err
 	}
-	if err := s.db.Tx(ctx, func(tx *sql.Tx) error { return s.insert(ctx, tx, []Event{e}) }); err != nil {
+	r, ok := to[e.UserID]
+	if !ok {
+		return apperr.NotFound("user")
+	}
+	if !wants(r, e.Category) {
+		return nil
+	}
+	events := []Event{e}
+	if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.insert(ctx, tx, events); err != nil {
+			return err
+		}
+		return s.queueMessagesTx(ctx, tx, events, to)
+	}); err != nil {
 		return err
 	}
 	s.hub.wake(e.UserID)
 	return nil
 }
 
-// wants reports whether userID receives notifications of category.
-func (s *Service) wants(ctx context.Context, userID int64, category string) (bool, error) {
-	if category != CategoryCalls && category != CategoryBilling {
-		return true, nil
+// wants reports whether r receives notifications of category: calls and
+// billing as the settings say, security and system always.
+func wants(r account.Recipient, category string) bool {
+	switch category {
+	case CategoryCalls:
+		return r.Notifications.Calls
+	case CategoryBilling:
+		return r.Notifications.Billing
 	}
-	st, err := s.cfg.Settings.Settings(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	if category == CategoryCalls {
-		return st.Notifications.Calls, nil
-	}
-	return st.Notifications.Billing, nil
+	return true
 }
 
 // insertChunk bounds the rows of one INSERT.
@@ -209,36 +253,50 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, events []Event) error 
 // CallsChanged implements calls.Publisher: a call that reached a finished
 // status becomes a notification (completed, failed or canceled: "call
 // finished"; no answer or busy: "missed call") for users whose calls
-// notifications are on. A batch is stored in one transaction. Failures are
-// logged: the calls are stored whatever happens here.
+// notifications are on. The users of a batch are read in one query, and the
+// batch's notifications and their email and SMS are stored in one
+// transaction. Failures are logged: the calls are stored whatever happens
+// here.
 func (s *Service) CallsChanged(ctx context.Context, events []calls.CallEvent) {
-	wanted := map[int64]bool{}
+	var users []int64
+	seen := map[int64]bool{}
+	for _, ce := range events {
+		if ce.Status.Finished() && ce.Status != ce.PreviousStatus && !seen[ce.UserID] {
+			seen[ce.UserID] = true
+			users = append(users, ce.UserID)
+		}
+	}
+	if len(users) == 0 {
+		return
+	}
+	to, err := s.cfg.Accounts.Recipients(ctx, users)
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "call notifications: recipients", "users", len(users), "err", err)
+		return
+	}
 	var out []Event
 	for _, ce := range events {
 		if !ce.Status.Finished() || ce.Status == ce.PreviousStatus {
 			continue
 		}
-		want, seen := wanted[ce.UserID]
-		if !seen {
-			var err error
-			if want, err = s.wants(ctx, ce.UserID, CategoryCalls); err != nil {
-				s.cfg.Logger.ErrorContext(ctx, "call notifications: settings", "user_id", ce.UserID, "err", err)
-			}
-			wanted[ce.UserID] = want
-		}
-		if want {
+		if r, ok := to[ce.UserID]; ok && wants(r, CategoryCalls) {
 			out = append(out, callEvent(ce))
 		}
 	}
 	if len(out) == 0 {
 		return
 	}
-	if err := s.db.Tx(ctx, func(tx *sql.Tx) error { return s.insert(ctx, tx, out) }); err != nil {
+	if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.insert(ctx, tx, out); err != nil {
+			return err
+		}
+		return s.queueMessagesTx(ctx, tx, out, to)
+	}); err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "call notifications", "calls", len(out), "err", err)
 		return
 	}
-	for userID, want := range wanted {
-		if want {
+	for _, userID := range users {
+		if wants(to[userID], CategoryCalls) {
 			s.hub.wake(userID)
 		}
 	}

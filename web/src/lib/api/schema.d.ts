@@ -556,6 +556,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mail/unsubscribe/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unsubscribe from product news (one click)
+         * @description The target of the `List-Unsubscribe` header of product-news emails (RFC 8058 one-click) and of the dashboard's /unsubscribe page: no sign-in, the token alone says who. Turns the `marketing` setting off; doing it again changes nothing. The body is ignored: mail providers send the form `List-Unsubscribe=One-Click`; JSON or no body work too. A token that is not valid answers 400 at `query.token`. A GET never unsubscribes (link scanners follow links).
+         */
+        post: operations["mail-unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/platform/calls/": {
         parameters: {
             query?: never;
@@ -1559,6 +1579,15 @@ export interface components {
             total_calls: number;
             /** Format: double */
             total_minutes: number;
+        };
+        UnsubscribeOutputBody: {
+            /** @example You will no longer receive product news. */
+            detail: string;
+            /**
+             * @description What you unsubscribed from.
+             * @enum {string}
+             */
+            list: "marketing";
         };
         User: {
             /** @description URL of the 300×300 avatar, or null */
@@ -3320,6 +3349,82 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "mail-unsubscribe": {
+        parameters: {
+            query: {
+                /** @description From the link in the email. */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+                "application/x-www-form-urlencoded": {
+                    /** @enum {string} */
+                    "List-Unsubscribe"?: "One-Click";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
