@@ -8,8 +8,9 @@
 // Content-Security-Policy violation fails the run. Screenshots at phone and
 // desktop sizes go to e2e/out/; the two the README shows go to screenshots/.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
@@ -528,6 +529,51 @@ try {
     await page.locator('bdi', { hasText: newEmail }).first().waitFor();
   });
 
+  await step('unsubscribe: the link in product news opens a page; only its button unsubscribes', async () => {
+    const patched = await page.evaluate(async () => {
+      const { access } = JSON.parse(localStorage.getItem('callboard.session') ?? '{}');
+      const res = await fetch('/api/dashboard/user/settings/', {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${access}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ notifications: { marketing: true } }),
+      });
+      return res.status;
+    });
+    assert.equal(patched, 200, 'marketing on');
+    const dir = mkdtempSync(join(tmpdir(), 'callboard-news-'));
+    writeFileSync(join(dir, 'en.txt'), 'Every call now gets a summary.\n');
+    writeFileSync(join(dir, 'ur.txt'), 'اب ہر کال کا خلاصہ بنتا ہے۔\n');
+    const since = Date.now();
+    server.cli(['announce', '--subject-en', 'Call summaries', '--subject-ur', 'کال کا خلاصہ', '--body-en-file', join(dir, 'en.txt'), '--body-ur-file', join(dir, 'ur.txt')]);
+    const token = await waitForLink(server.mailDir, { to: newEmail, link: /\/unsubscribe\?token=([\w.~%-]+)/, since: since - 1000 });
+    const marketing = async () => (await apiGet(page, '/api/dashboard/user/settings/')).notifications.marketing;
+
+    const other = await browser.newContext({ viewport: phone, locale: 'en-GB', colorScheme: 'dark' });
+    const p = await other.newPage();
+    watch(p);
+    const posts = [];
+    p.on('request', (r) => r.url().includes('/api/mail/unsubscribe/') && posts.push(r.method()));
+    await p.goto(url(`/unsubscribe?token=${token}`));
+    await p.getByRole('heading', { name: 'Unsubscribe from marketing email' }).waitFor();
+    assert.equal(new URL(p.url()).pathname, '/unsubscribe', 'signed out, no redirect');
+    await axe(p, 'unsubscribe (en, dark)');
+    assert.deepEqual(posts, [], 'opening the page sends nothing');
+    assert.equal(await marketing(), true, 'opening the page unsubscribes nobody');
+    await p.getByRole('button', { name: 'Unsubscribe' }).click();
+    await p.getByRole('heading', { name: 'You are unsubscribed' }).waitFor();
+    assert.deepEqual(posts, ['POST']);
+    assert.equal(await marketing(), false, 'the button unsubscribed');
+    await axe(p, 'unsubscribe, done (en, dark)');
+
+    await p.goto(url('/unsubscribe?token=not-a-real-token'));
+    await p.getByRole('button', { name: 'Unsubscribe' }).click();
+    await p.getByText('This unsubscribe link is not valid.', { exact: false }).waitFor();
+    await axe(p, 'unsubscribe, bad link (en, dark)');
+    await p.goto(url('/unsubscribe'));
+    await p.getByText('This unsubscribe link is not valid.', { exact: false }).waitFor();
+    await other.close();
+  });
+
   await step('forgot password: the link from the mail sets a new one and signs every session out', async () => {
     const other = await browser.newContext({ viewport: phone, locale: 'en-GB', timezoneId: 'Asia/Karachi', colorScheme: 'light' });
     const p = await other.newPage();
@@ -602,26 +648,6 @@ try {
     await p.locator('form button[type=submit]').click();
     await p.locator('a[href="/forgot-password"]').waitFor();
     await axe(p, 'reset password, used link');
-    await other.close();
-  });
-
-  await step('unsubscribe: opening the page changes nothing; a bad link says so', async () => {
-    const other = await browser.newContext({ viewport: desktop, locale: 'en-GB', colorScheme: 'dark' });
-    const p = await other.newPage();
-    watch(p);
-    const posts = [];
-    p.on('request', (r) => r.url().includes('/api/mail/unsubscribe/') && posts.push(r.method()));
-    await p.goto(url('/unsubscribe?token=not-a-real-token'));
-    await p.getByRole('heading', { name: 'Unsubscribe from marketing email' }).waitFor();
-    assert.equal(new URL(p.url()).pathname, '/unsubscribe', 'signed out, no redirect');
-    await axe(p, 'unsubscribe (en, dark)');
-    assert.deepEqual(posts, [], 'nothing is sent before the click');
-    await p.getByRole('button', { name: 'Unsubscribe' }).click();
-    await p.getByText('This unsubscribe link is not valid.', { exact: false }).waitFor();
-    assert.deepEqual(posts, ['POST']);
-    await axe(p, 'unsubscribe, bad link (en, dark)');
-    await p.goto(url('/unsubscribe'));
-    await p.getByText('This unsubscribe link is not valid.', { exact: false }).waitFor();
     await other.close();
   });
 

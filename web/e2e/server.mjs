@@ -21,7 +21,7 @@ function freePort() {
   });
 }
 
-/** Starts callboard; returns { base, platformKey, mailDir, stdout(), stop() }. */
+/** Starts callboard; returns { base, platformKey, mailDir, cli(args), stdout(), stop() }. */
 export async function startServer({ demo = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'callboard-e2e-'));
   const bin = join(dir, 'callboard');
@@ -55,6 +55,13 @@ export async function startServer({ demo = false } = {}) {
     platformKey,
     // Without SMTP (none is configured here) mail is written as .eml files here.
     mailDir: join(dir, 'data', 'mail'),
+    /** Runs a callboard command (announce, user …) on the server's data directory; returns its output. */
+    cli: (cmdArgs) =>
+      execFileSync(bin, cmdArgs, {
+        env: { ...process.env, CALLBOARD_DATA_DIR: join(dir, 'data'), CALLBOARD_DATABASE_URL: '', CALLBOARD_SMTP_URL: '', CALLBOARD_PUBLIC_URL: base },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
     stdout: () => out,
     async stop() {
       proc.kill('SIGTERM');
