@@ -6,9 +6,9 @@
 // streamed from every capability's exporter), in privacy.go.
 //
 // Tables: user_settings and user_preferences; in users, the profile columns
-// (first_name, last_name, phone, avatar_key, is_verified) and the profile
-// view of a row. The rows of users are created by auth at registration,
-// which owns their credentials (email, password_hash) and their life
+// (first_name, last_name, phone, avatar_key) and the profile view of a row.
+// The rows of users are created by auth at registration, which owns their
+// credentials (email, password_hash, is_verified) and their life
 // (deleted_at). Other capabilities read a profile with Profile and a
 // timezone with Location, never the tables.
 package account

@@ -22,7 +22,7 @@ type User struct {
 	FirstName  string    `json:"first_name"`
 	LastName   string    `json:"last_name"`
 	Phone      *string   `json:"phone" doc:"E.164, or null"`
-	IsVerified bool      `json:"is_verified"`
+	IsVerified bool      `json:"is_verified" doc:"Whether the email address is proven: its verification link was opened (or a password-reset link reached it). The platform routes calls by email only to verified accounts."`
 	AvatarURL  *string   `json:"avatar_url" doc:"URL of the 300×300 avatar, or null"`
 	DateJoined time.Time `json:"date_joined"`
 }

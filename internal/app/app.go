@@ -168,6 +168,11 @@ func New(cfg Config) (*App, error) {
 	authCfg.DB, authCfg.Now, authCfg.Logger = cfg.DB, cfg.Now, cfg.Logger
 	authCfg.Profiles = a.Account // sign-in answers show the profile
 	authCfg.Audit = a.Audit      // failed password changes are limited per account
+	authCfg.Mailer = a.Mail      // verification and reset links, in their token's transaction
+	authCfg.Languages = languageFunc(func(ctx context.Context, userID int64) (string, error) {
+		p, err := a.Account.Preferences(ctx, userID) // mail in the language the user reads the dashboard in
+		return string(p.Language), err
+	})
 	if authCfg.Events == nil {
 		authCfg.Events = securityEventsFunc(func(ctx context.Context, e auth.SecurityEvent) {
 			err := a.Notify.Publish(ctx, notify.Event{UserID: e.UserID, Category: notify.CategorySecurity,
@@ -364,6 +369,7 @@ func deriveKey(signingKey []byte, info string) ([]byte, error) {
 // collaborators built after it (see New).
 type (
 	credentialsFunc    func(ctx context.Context, userID int64, location, password string) error
+	languageFunc       func(ctx context.Context, userID int64) (string, error)
 	eraserFunc         func(ctx context.Context, tx *sql.Tx, userID int64) error
 	exporterFunc       func(ctx context.Context, userID int64, w io.Writer) error
 	securityEventsFunc func(ctx context.Context, e auth.SecurityEvent)
@@ -372,6 +378,10 @@ type (
 
 func (f credentialsFunc) CheckPassword(ctx context.Context, userID int64, location, password string) error {
 	return f(ctx, userID, location, password)
+}
+
+func (f languageFunc) Language(ctx context.Context, userID int64) (string, error) {
+	return f(ctx, userID)
 }
 
 func (f eraserFunc) ErasePersonalData(ctx context.Context, tx *sql.Tx, userID int64) error {

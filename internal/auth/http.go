@@ -75,7 +75,8 @@ func needsBearer(op *huma.Operation) bool {
 
 type registerInput struct {
 	ClientInfo
-	Body struct {
+	AcceptLanguage string `header:"Accept-Language" doc:"The verification mail is written in the first of these languages that Callboard speaks (ur or en; English otherwise): the account has no language preference yet."`
+	Body           struct {
 		Email     string `json:"email" maxLength:"254" doc:"Used to sign in; unique, case-insensitive."`
 		Password  string `json:"password" maxLength:"1024" doc:"8–128 characters, hard to guess, not containing your name or email."`
 		FirstName string `json:"first_name" maxLength:"150"`
@@ -127,6 +128,8 @@ func (s *Service) Register(api huma.API) {
 	huma.Register(api, huma.Operation{
 		OperationID: "auth-register", Method: http.MethodPost, Path: "/api/auth/register/", Tags: tags,
 		Summary: "Create an account", DefaultStatus: http.StatusCreated, MaxBodyBytes: 16 << 10,
+		Description: "The account starts with its email address unverified: a link to verify it (valid 24 hours) is mailed at once. " +
+			"Until it is verified, calls the platform reports by this address are refused.",
 		Errors: []int{http.StatusConflict, http.StatusUnprocessableEntity},
 	}, s.register)
 	huma.Register(api, huma.Operation{
@@ -145,12 +148,14 @@ func (s *Service) Register(api huma.API) {
 		OperationID: "auth-logout", Method: http.MethodPost, Path: "/api/auth/logout/", Tags: tags,
 		Summary: "Sign out (end the session of this refresh token)", DefaultStatus: http.StatusNoContent, MaxBodyBytes: 4 << 10,
 	}, s.logout)
+	s.registerPasswordReset(api)
+	s.registerEmailVerification(api)
 	s.registerAccountSecurity(api)
 }
 
 func (s *Service) register(ctx context.Context, in *registerInput) (*sessionOutput, error) {
 	u, tokens, err := s.SignUp(ctx, NewUser{Email: in.Body.Email, Password: in.Body.Password,
-		FirstName: in.Body.FirstName, LastName: in.Body.LastName, Phone: in.Body.Phone}, in.Client)
+		FirstName: in.Body.FirstName, LastName: in.Body.LastName, Phone: in.Body.Phone, Language: AcceptedLanguage(in.AcceptLanguage)}, in.Client)
 	return sessionAnswer(u, tokens, err)
 }
 

@@ -78,8 +78,10 @@ func TestRegister(t *testing.T) {
 				if strings.Contains(string(res.Body), apitest.StrongPassword) || strings.Contains(string(res.Body), "password1") {
 					t.Fatalf("problem echoes the password: %s", res.Body)
 				}
-				if n := countRows(t, db, "users"); n != 0 {
-					t.Fatalf("%d users stored after a refused registration", n)
+				for _, table := range []string{"users", "email_tokens", "mail_outbox"} {
+					if n := countRows(t, db, table); n != 0 {
+						t.Fatalf("%d rows in %s after a refused registration", n, table)
+					}
 				}
 			})
 		}
@@ -97,6 +99,10 @@ func TestRegister(t *testing.T) {
 		if out.User.Email != "ayesha.malik@example.com" || out.User.Phone == nil || *out.User.Phone != "+923001234567" ||
 			out.User.IsVerified || out.User.AvatarURL != nil || out.Access == "" || out.Refresh == "" {
 			t.Fatalf("unexpected registration answer: %s", res.Body)
+		}
+		// One verification link, and its mail, stored with the account.
+		if countRows(t, db, "email_tokens") != 1 || countRows(t, db, "mail_outbox") != 1 {
+			t.Fatalf("%d email tokens and %d mails after a registration, want 1 and 1", countRows(t, db, "email_tokens"), countRows(t, db, "mail_outbox"))
 		}
 		var hash string
 		_ = db.Read().QueryRow("SELECT password_hash FROM users").Scan(&hash)

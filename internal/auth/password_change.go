@@ -16,56 +16,38 @@ import (
 	"callboard/internal/store"
 )
 
-// Failed password changes are limited per account, counted in the audit
-// log so every instance sees the same count: a stolen access token must
-// not become a way to guess the password without sign-in's limits.
+// Wrong current passwords (of password and email changes together) are
+// limited per account, counted in the audit log so every instance sees the
+// same count: a stolen access token must not become a way to guess the
+// password without sign-in's limits.
 const (
 	passwordChangeFailures = 5
 	passwordChangeWindow   = 15 * time.Minute
 )
 
-var errWrongCurrentPassword = apperr.Invalid("body.current_password", "is not your current password")
-
 // ChangePassword replaces userID's password after checking the current
 // one, and at once ends every other session of the user (their access and
-// refresh tokens stop working); sessionID, the caller's, stays signed in.
-// The change is audited and the user notified. Errors: Invalid naming
-// body.current_password (wrong) or body.new_password (policy);
+// refresh tokens stop working); sessionID, the caller's, stays signed in,
+// and a pending change of email is cancelled. The change is audited and
+// the user notified. Errors: Invalid naming body.current_password (wrong)
+// or body.new_password (policy);
 // RateLimited after repeated wrong current passwords; Unavailable when
 // password hashing is saturated; NotFound when the user is gone.
 func (s *Service) ChangePassword(ctx context.Context, userID, sessionID int64, current, next string, client Client) error {
 	if current == "" {
 		return apperr.Invalid("body.current_password", "is required")
 	}
-	since := s.cfg.Now().Add(-passwordChangeWindow)
-	failures, err := s.cfg.Audit.CountSince(ctx, userID, auditlog.ActionPasswordFailed, since)
-	if err != nil {
+	if err := s.checkCurrentPassword(ctx, userID, "body.current_password", current, client); err != nil {
 		return err
 	}
-	if failures >= passwordChangeFailures {
-		return apperr.RateLimited("too many wrong current passwords; try again later", passwordChangeWindow)
-	}
-	var email, first, last, hash string
-	err = s.db.Read().QueryRowContext(ctx, `SELECT email, first_name, last_name, password_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).
-		Scan(&email, &first, &last, &hash)
+	var email, first, last string
+	err := s.db.Read().QueryRowContext(ctx, `SELECT email, first_name, last_name FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).
+		Scan(&email, &first, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.NotFound("user")
 	}
 	if err != nil {
 		return fmt.Errorf("load user: %w", err)
-	}
-	ok, _, err := s.verifyPassword(ctx, current, hash)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			return audit(ctx, tx, &userID, auditlog.ActionPasswordFailed, client, "", s.cfg.Now())
-		})
-		if err != nil {
-			return err
-		}
-		return errWrongCurrentPassword
 	}
 	if perr := CheckPasswordPolicy("body.new_password", next, email, first, last); perr != nil {
 		return perr
@@ -94,6 +76,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID int64, c
 			return fmt.Errorf("revoke other sessions: %w", err)
 		}
 		revoked, _ = res.RowsAffected()
+		if err := cancelEmailChange(ctx, tx, userID); err != nil {
+			return err
+		}
 		return audit(ctx, tx, &userID, auditlog.ActionPasswordChanged, client, fmt.Sprintf("%d other sessions signed out", revoked), now)
 	})
 	if err != nil {

@@ -75,12 +75,12 @@ func (l limiter) reset(ctx context.Context, tx *sql.Tx, key string) error {
 	return nil
 }
 
-// PurgeExpired deletes rate-limit windows and sessions that can no longer
-// matter. It is run periodically.
+// PurgeExpired deletes rate-limit windows, sessions and email tokens that
+// can no longer matter. It is run periodically.
 func (s *Service) PurgeExpired(ctx context.Context) error {
 	now := s.cfg.Now()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		longest := max(s.cfg.LoginWindow, s.cfg.RegistrationWindow)
+		longest := max(s.cfg.LoginWindow, s.cfg.RegistrationWindow, s.cfg.VerificationMailWindow, s.cfg.ResetWindow)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE window_start <= $1`, store.Millis(now.Add(-longest))); err != nil {
 			return fmt.Errorf("purge rate limits: %w", err)
 		}
@@ -89,6 +89,10 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 		cutoff := store.Millis(now.Add(-s.cfg.SessionLifetime))
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $1`, cutoff); err != nil {
 			return fmt.Errorf("purge sessions: %w", err)
+		}
+		// A used or expired link answers like an unknown one: nothing to keep.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM email_tokens WHERE expires_at <= $1`, store.Millis(now)); err != nil {
+			return fmt.Errorf("purge email tokens: %w", err)
 		}
 		return nil
 	})

@@ -1,14 +1,16 @@
 // Package auth owns accounts' credentials: registration, passwords
 // (argon2id), access tokens (HS256 JWT), sessions with rotating refresh
-// tokens and reuse detection, login rate limits, and the middleware that
-// puts the signed-in user (package principal) on a request.
+// tokens and reuse detection, login rate limits, the middleware that puts
+// the signed-in user (package principal) on a request, and the proof of
+// an email address: verification links, changes of address and forgotten
+// passwords (email.go, verify.go, reset.go).
 //
-// Tables: sessions, retired_refresh_tokens, rate_limits; and
+// Tables: sessions, retired_refresh_tokens, rate_limits, email_tokens; and
 // the rows of users (created here at registration) with their credentials
-// (email, password_hash) and life (deleted_at). The profile columns and the
-// profile view of users are account's: auth shows a user through
-// Config.Profiles. Other capabilities find accounts through UserIDByEmail
-// and ResolveUsersTx, never the table.
+// (email, password_hash, is_verified) and life (deleted_at). The profile
+// columns and the profile view of users are account's: auth shows a user
+// through Config.Profiles. Other capabilities find accounts through
+// UserIDByEmail and ResolveUsersTx, never the table.
 package auth
 
 import (
@@ -78,8 +80,27 @@ type Config struct {
 	// ChangePassword.
 	Audit Audit
 	// Events is told about security events after they commit (a password
-	// change, a new sign-in), to notify the user; optional.
+	// change or reset, a new sign-in, a new email address), to notify the
+	// user; optional.
 	Events SecurityEvents
+
+	// Mailer queues the verification and password-reset mail in the
+	// transaction of its token (package mail); required by SignUp,
+	// ResendVerification, ChangeEmail and password resets.
+	Mailer Mailer
+	// Languages tells the language of a user's mail (account's
+	// preference); English for everyone when nil.
+	Languages Languages
+
+	// Mail with a verification link (resent, or for a new address) is
+	// limited per user (5 per hour).
+	VerificationMailsPerUser int
+	VerificationMailWindow   time.Duration
+	// Password-reset requests are limited per email address (5), whether
+	// or not an account has it, and per client address (50), per window (1h).
+	ResetRequestsPerEmail   int
+	ResetRequestsPerAddress int
+	ResetWindow             time.Duration
 
 	Now    func() time.Time // the clock; time.Now when nil
 	Logger *slog.Logger     // background failures (Run); discarded when nil
@@ -129,6 +150,22 @@ func (c *Config) setDefaults() {
 	if c.RefreshGrace == 0 {
 		c.RefreshGrace = 5 * time.Second
 	}
+	if c.VerificationMailsPerUser == 0 {
+		c.VerificationMailsPerUser = 5
+	}
+	if c.VerificationMailWindow == 0 {
+		c.VerificationMailWindow = time.Hour
+	}
+	if c.ResetRequestsPerEmail == 0 {
+		c.ResetRequestsPerEmail = 5
+	}
+	if c.ResetRequestsPerAddress == 0 {
+		// Generous, as for sign-ins: carrier-grade NAT puts many users behind one address.
+		c.ResetRequestsPerAddress = 50
+	}
+	if c.ResetWindow == 0 {
+		c.ResetWindow = time.Hour
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -153,6 +190,9 @@ type Service struct {
 	// dummyHash is verified against when an email is unknown, so an unknown
 	// email costs the same time as a wrong password.
 	dummyHash string
+	// resets holds accepted password-reset requests until Run's worker
+	// looks their email up (reset.go).
+	resets chan resetRequest
 }
 
 // NewService returns a Service. Errors: a signing key shorter than
@@ -174,6 +214,7 @@ func NewService(cfg Config) (*Service, error) {
 		limits:    limiter{db: cfg.DB, now: cfg.Now},
 		hashes:    newHashGate(cfg.HashConcurrency, cfg.Argon2, cfg.HashQueueWait),
 		dummyHash: dummy,
+		resets:    make(chan resetRequest, resetQueue),
 	}, nil
 }
 
@@ -197,6 +238,9 @@ type NewUser struct {
 	FirstName string
 	LastName  string
 	Phone     string // optional; any form libphonenumber understands
+	// Language is the language of the verification mail SignUp sends ("en"
+	// or "ur"; English when empty): the account has no preference yet.
+	Language string
 }
 
 const maxEmailLen = 254
@@ -222,16 +266,19 @@ func NormalizeEmail(location, raw string) (string, *apperr.Error) {
 	return email, nil
 }
 
-// CreateUser validates and stores a new account. Errors: Invalid naming each
-// bad field; Conflict when the email is taken; Unavailable when password
-// hashing is saturated.
+// CreateUser validates and stores a new account whose email address counts
+// as verified: an operator (callboard user create, the demo) vouches for
+// it, and no mail is sent. Errors: Invalid naming each bad field; Conflict
+// when the email is taken; Unavailable when password hashing is saturated.
 func (s *Service) CreateUser(ctx context.Context, in NewUser, client Client) (account.User, error) {
 	return s.createUser(ctx, in, client, false)
 }
 
-// createUser is CreateUser; limited counts the registration against the
-// client address's limit once the input is valid, before the costly hash.
-func (s *Service) createUser(ctx context.Context, in NewUser, client Client, limited bool) (account.User, error) {
+// createUser is CreateUser; signUp is a registration by the user: it counts
+// against the client address's limit once the input is valid (before the
+// costly hash), and the account starts unverified, with a verification
+// link mailed in the transaction that creates it.
+func (s *Service) createUser(ctx context.Context, in NewUser, client Client, signUp bool) (account.User, error) {
 	var problems []apperr.FieldError
 	email, emailErr := NormalizeEmail("body.email", in.Email)
 	if emailErr != nil {
@@ -262,7 +309,10 @@ func (s *Service) createUser(ctx context.Context, in NewUser, client Client, lim
 	if len(problems) > 0 {
 		return account.User{}, apperr.InvalidFields(problems...)
 	}
-	if limited {
+	if signUp {
+		if s.cfg.Mailer == nil {
+			return account.User{}, errNoMailer
+		}
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 			wait, err := s.limits.take(ctx, tx, rule{"register:address:" + client.IP, s.cfg.RegistrationsPerAddress, s.cfg.RegistrationWindow})
 			if err == nil && wait > 0 {
@@ -283,14 +333,20 @@ func (s *Service) createUser(ctx context.Context, in NewUser, client Client, lim
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, phone, is_verified, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id`,
-			email, hash, first, last, phoneE164, false, store.Millis(now)).Scan(&id)
+			email, hash, first, last, phoneE164, !signUp, store.Millis(now)).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return apperr.Conflict("an account with this email already exists")
 		}
 		if err != nil {
 			return fmt.Errorf("insert user: %w", err)
 		}
-		return audit(ctx, tx, &id, "user.registered", client, "", now)
+		if err := audit(ctx, tx, &id, "user.registered", client, "", now); err != nil {
+			return err
+		}
+		if !signUp {
+			return nil
+		}
+		return s.mailVerification(ctx, tx, id, email, first, in.Language, false)
 	})
 	if err != nil {
 		return account.User{}, err
@@ -298,8 +354,10 @@ func (s *Service) createUser(ctx context.Context, in NewUser, client Client, lim
 	return s.profiles.Profile(ctx, id)
 }
 
-// SignUp creates an account and signs it in. Registrations are limited
-// per client address. Errors: those of CreateUser; RateLimited.
+// SignUp creates an account and signs it in. The account starts
+// unverified, and a verification link goes to its address in the same
+// transaction (in.Language). Registrations are limited per client address.
+// Errors: those of CreateUser; RateLimited.
 func (s *Service) SignUp(ctx context.Context, in NewUser, client Client) (account.User, Tokens, error) {
 	u, err := s.createUser(ctx, in, client, true)
 	if err != nil {
@@ -707,9 +765,12 @@ func (s *Service) UserIDByEmail(ctx context.Context, email string) (int64, error
 // ResolveUsersTx tells, inside tx, which of ids are live accounts and
 // which live accounts have the given (normalised) emails: how the
 // platform's ingest finds the owner of each reported call in its own
-// transaction.
-func (s *Service) ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, emails []string) (live map[int64]bool, byEmail map[string]int64, err error) {
-	live, byEmail = map[int64]bool{}, map[string]int64{}
+// transaction. byEmail holds only accounts that verified their address
+// (otherwise whoever registers a customer's address first would receive
+// the calls meant for that customer); unverified holds the emails of live
+// accounts that have not, so their calls can be refused with that reason.
+func (s *Service) ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, emails []string) (live map[int64]bool, byEmail map[string]int64, unverified map[string]bool, err error) {
+	live, byEmail, unverified = map[int64]bool{}, map[string]int64{}, map[string]bool{}
 	if len(ids) > 0 {
 		in, arg := store.InList(s.db.Dialect, 1, ids)
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM users WHERE deleted_at IS NULL AND id `+in, arg)
@@ -721,25 +782,30 @@ func (s *Service) ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, e
 			live[id] = true
 			return nil
 		}); err != nil {
-			return nil, nil, fmt.Errorf("load users: %w", err)
+			return nil, nil, nil, fmt.Errorf("load users: %w", err)
 		}
 	}
 	if len(emails) > 0 {
 		in, arg := store.InList(s.db.Dialect, 1, emails)
-		rows, err := tx.QueryContext(ctx, `SELECT id, email FROM users WHERE deleted_at IS NULL AND email `+in, arg)
+		rows, err := tx.QueryContext(ctx, `SELECT id, email, is_verified FROM users WHERE deleted_at IS NULL AND email `+in, arg)
 		if err := store.EachRow(rows, err, func(r *sql.Rows) error {
 			var id int64
 			var email string
-			if err := r.Scan(&id, &email); err != nil {
+			var verified bool
+			if err := r.Scan(&id, &email, &verified); err != nil {
 				return err
 			}
-			byEmail[email] = id
+			if verified {
+				byEmail[email] = id
+			} else {
+				unverified[email] = true
+			}
 			return nil
 		}); err != nil {
-			return nil, nil, fmt.Errorf("load users by email: %w", err)
+			return nil, nil, nil, fmt.Errorf("load users by email: %w", err)
 		}
 	}
-	return live, byEmail, nil
+	return live, byEmail, unverified, nil
 }
 
 // UserIDs lists every account's id, oldest first (for repairs that walk

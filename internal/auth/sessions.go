@@ -142,8 +142,8 @@ func (s *Service) ExportSessions(ctx context.Context, userID int64, w io.Writer)
 // every session and rotated token is deleted (so every token answers 401
 // at once), the email is replaced by one of the id alone (the address is
 // free to register again), the password can never match, the account is
-// marked deleted (sign-in is impossible), and rate-limit counters keyed by
-// the email's hash are dropped.
+// marked deleted (sign-in is impossible), its email links are deleted, and
+// rate-limit counters keyed by the email's hash or the user are dropped.
 func (s *Service) ErasePersonalData(ctx context.Context, tx *sql.Tx, userID int64) error {
 	var email string
 	err := tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL`+s.db.Dialect.ForUpdate(), userID).Scan(&email)
@@ -162,10 +162,13 @@ func (s *Service) ErasePersonalData(ctx context.Context, tx *sql.Tx, userID int6
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM email_tokens WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("delete email tokens: %w", err)
+	}
 	// The subject is hexadecimal, so it holds no LIKE wildcard.
 	who := limitSubject(email)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE key = $1 OR key LIKE $2`,
-		"login:account:"+who, "login:pair:"+who+" %"); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM rate_limits WHERE key IN ($1, $2, $3) OR key LIKE $4`,
+		"login:account:"+who, "reset:email:"+who, "verify:user:"+strconv.FormatInt(userID, 10), "login:pair:"+who+" %"); err != nil {
 		return fmt.Errorf("delete rate limits: %w", err)
 	}
 	return nil

@@ -167,10 +167,12 @@ type NoConsent struct{}
 func (NoConsent) RecordingConsent(context.Context, int64) (bool, error) { return false, nil }
 
 // Accounts finds, inside the ingest transaction, the accounts reported
-// calls belong to: which of ids are live accounts, and the live accounts of
-// emails (auth).
+// calls belong to (auth): which of ids are live accounts; the live
+// accounts that verified the given emails (byEmail); and which of the
+// emails belong to live accounts that have not verified them (unverified),
+// whose calls are refused.
 type Accounts interface {
-	ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, emails []string) (live map[int64]bool, byEmail map[string]int64, err error)
+	ResolveUsersTx(ctx context.Context, tx *sql.Tx, ids []int64, emails []string) (live map[int64]bool, byEmail map[string]int64, unverified map[string]bool, err error)
 }
 
 // Config is what a Service is built from. DB and Accounts are required;

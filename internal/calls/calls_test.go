@@ -181,6 +181,7 @@ func TestIngestValidation(t *testing.T) {
 		if err := db.Read().QueryRow(`SELECT id FROM users WHERE email = 'gone@example.com'`).Scan(&goneID); err != nil {
 			t.Fatal(err)
 		}
+		unverified := s.SignUp(t)
 		good := call("good", u.UserID, 0)
 		for _, tc := range []struct {
 			name string
@@ -188,6 +189,7 @@ func TestIngestValidation(t *testing.T) {
 			loc  string
 		}{
 			{"unknown user", with(good, "user_id", 999999), "user_id"},
+			{"email not verified", with(good, "user_id", nil, "user_email", unverified.Email), "user_email"},
 			{"deleted user", with(good, "user_id", goneID), "user_id"},
 			{"unknown email", with(good, "user_id", nil, "user_email", "nobody@example.com"), "user_email"},
 			{"deleted user by email", with(good, "user_id", nil, "user_email", "gone@example.com"), "user_email"},
@@ -277,11 +279,63 @@ func TestIngestValidation(t *testing.T) {
 			}
 		})
 		t.Run("by email", func(t *testing.T) {
+			s.MarkVerified(t, u.UserID)
 			sum := ingest(t, s, with(good, "external_id", "by-email", "user_id", nil, "user_email", strings.ToUpper(u.Email)))
 			if sum.Created != 1 {
 				t.Fatalf("%+v", sum)
 			}
 		})
+	})
+}
+
+// TestIngestRoutesByVerifiedEmail: a call by user_email reaches only an
+// account that verified the address (whoever registers a customer's
+// address first must not receive the customer's calls); an unverified
+// one's call is refused, saying why, and nothing of it is stored (no call,
+// no agent); user_id routing does not depend on it.
+func TestIngestRoutesByVerifiedEmail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := apitest.New(t, db)
+		squatter := s.SignUp(t)
+		countAgents := func() int {
+			var n int
+			if err := db.Read().QueryRow(`SELECT COUNT(*) FROM agents`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		byEmail := with(call("routed-by-email", 0, 0), "user_id", nil, "user_email", squatter.Email,
+			"agent", map[string]any{"external_id": "ag-1", "name": "Sana"})
+
+		sum := ingest(t, s, byEmail)
+		if sum.Failed != 1 || sum.Created != 0 || len(sum.Results[0].Errors) != 1 {
+			t.Fatalf("unverified: %+v", sum)
+		}
+		e := sum.Results[0].Errors[0]
+		if e.Location != "body.calls[0].user_email" || !strings.Contains(e.Message, "has not verified") || !strings.Contains(e.Message, "user_id") {
+			t.Fatalf("the refusal does not say why: %+v", e)
+		}
+		if n := countCalls(t, db); n != 0 {
+			t.Fatalf("%d calls stored for an unverified address", n)
+		}
+		if n := countAgents(); n != 0 {
+			t.Fatalf("%d agents stored for an unverified address", n)
+		}
+
+		// By id, the same account receives calls.
+		if sum := ingest(t, s, call("routed-by-id", squatter.UserID, 0)); sum.Created != 1 {
+			t.Fatalf("by id: %+v", sum)
+		}
+		// Once verified (package auth tests the link itself), by email too.
+		s.MarkVerified(t, squatter.UserID)
+		sum = ingest(t, s, byEmail)
+		if sum.Created != 1 {
+			t.Fatalf("verified: %+v", sum)
+		}
+		var owner int64
+		if err := db.Read().QueryRow(`SELECT user_id FROM calls WHERE external_id = 'routed-by-email'`).Scan(&owner); err != nil || owner != squatter.UserID {
+			t.Fatalf("owner %d %v", owner, err)
+		}
 	})
 }
 

@@ -99,6 +99,12 @@ func (s *Service) Ingest(ctx context.Context, batch []IngestCall) (IngestSummary
 	return sum, nil
 }
 
+// errUnverifiedEmail is why a call for an account that has not verified
+// its address is refused: routing by an address nobody proved would hand a
+// customer's calls to whoever registered the address first.
+const errUnverifiedEmail = "the account with this email address has not verified it yet: calls are routed by email " +
+	"only to verified addresses (route by user_id, or report the call again once the address is verified)"
+
 // batch is the state of one ingest transaction: the users, calls and agents
 // the batch names, loaded with one query each, and prepared statements.
 type batch struct {
@@ -106,7 +112,8 @@ type batch struct {
 	tx           *sql.Tx
 	now          time.Time
 	usersByID    map[int64]bool
-	usersByEmail map[string]int64
+	usersByEmail map[string]int64 // verified addresses only
+	unverified   map[string]bool  // addresses of accounts that have not verified them
 	calls        map[string]*Call // by external id; updated as the batch goes
 	agents       map[agentKey]*agentRow
 	stmts        map[string]*sql.Stmt
@@ -151,7 +158,7 @@ func (s *Service) newBatch(ctx context.Context, tx *sql.Tx, in []parsedCall, now
 	slices.Sort(agentExternals)
 	agentExternals = slices.Compact(agentExternals)
 	var err error
-	if b.usersByID, b.usersByEmail, err = s.accounts.ResolveUsersTx(ctx, tx, ids, emails); err != nil {
+	if b.usersByID, b.usersByEmail, b.unverified, err = s.accounts.ResolveUsersTx(ctx, tx, ids, emails); err != nil {
 		return nil, err
 	}
 	if len(externals) > 0 {
@@ -224,6 +231,8 @@ func (b *batch) apply(ctx context.Context, p *parsedCall) (IngestResult, *CallEv
 		} else if p.userID == 0 {
 			if id, ok := b.usersByEmail[p.userEmail]; ok {
 				userID = id
+			} else if b.unverified[p.userEmail] {
+				p.fail("user_email", errUnverifiedEmail)
 			} else {
 				p.fail("user_email", "no such user")
 			}

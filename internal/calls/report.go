@@ -70,7 +70,7 @@ type IngestAgent struct {
 type IngestCall struct {
 	ExternalID      string       `json:"external_id,omitempty" doc:"Required. The platform's call id (1–128 characters): calls are created or updated by it."`
 	UserID          *int64       `json:"user_id,omitempty" nullable:"true" doc:"The customer, by id. Give user_id or user_email."`
-	UserEmail       *string      `json:"user_email,omitempty" nullable:"true" doc:"The customer, by email."`
+	UserEmail       *string      `json:"user_email,omitempty" nullable:"true" doc:"The customer, by email: only an account that verified this address receives the call; for one that has not, the call is refused with that reason (user_id routing is unaffected)."`
 	Agent           *IngestAgent `json:"agent,omitempty" doc:"null is the same as leaving it out: the stored agent stays."`
 	Direction       *string      `json:"direction,omitempty" nullable:"true" doc:"inbound or outbound; required when the call is new."`
 	FromNumber      *string      `json:"from_number,omitempty" nullable:"true" doc:"Required when the call is new. A phone number, stored in E.164: international (+92 300 1234567; spaces, dashes, dots, brackets and a leading 00 are fine) or national, read as Pakistani; or, when there is no number, anonymous, unknown or a SIP URI (sip:alice@example.com). Anything else is refused for this call."`

@@ -15,6 +15,7 @@ func TestOverviewHTTP(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := apitest.New(t, db)
 		me, other := s.SignUp(t), s.SignUp(t)
+		s.MarkVerified(t, me.UserID) // m2 is routed by email
 		started := s.Clock.Now().Add(-2 * time.Hour).Format(time.RFC3339)
 		ingest := s.Do(t, apitest.Request{Method: "POST", Path: "/api/platform/calls/", Header: map[string]string{"X-Platform-Key": apitest.PlatformKey},
 			Body: map[string]any{"calls": []map[string]any{

@@ -21,7 +21,7 @@ function freePort() {
   });
 }
 
-/** Starts callboard; returns { base, platformKey, mailDir, cli(args), stdout(), stop() }. */
+/** Starts callboard; returns { base, platformKey, dataDir, cli(args), stdout(), stop() }. Without SMTP its mail is in dataDir/mail. */
 export async function startServer({ demo = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'callboard-e2e-'));
   const bin = join(dir, 'callboard');
@@ -53,8 +53,7 @@ export async function startServer({ demo = false } = {}) {
   return {
     base,
     platformKey,
-    // Without SMTP (none is configured here) mail is written as .eml files here.
-    mailDir: join(dir, 'data', 'mail'),
+    dataDir: join(dir, 'data'),
     /** Runs a callboard command (announce, user …) on the server's data directory; returns its output. */
     cli: (cmdArgs) =>
       execFileSync(bin, cmdArgs, {

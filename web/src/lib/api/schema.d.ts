@@ -41,6 +41,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/password-reset/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a password-reset link
+         * @description Always 202, in the same time, whether or not an account uses the address (no account enumeration); when one does, a link (`/reset-password#token=…`) valid for 1 hour is mailed to it, and earlier links stop working. At most 5 requests per email address and 50 per client address per hour (429 with Retry-After).
+         */
+        post: operations["auth-password-reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password-reset/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with a reset link's token
+         * @description The token works once. The new password follows the registration policy (422 at `body.new_password`). Every session of the account is signed out, and its address counts as verified. 400 (`body.token`) for a token that is unknown, expired, used or replaced by a newer link.
+         */
+        post: operations["auth-password-reset-confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/refresh/": {
         parameters: {
             query?: never;
@@ -70,8 +110,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account */
+        /**
+         * Create an account
+         * @description The account starts with its email address unverified: a link to verify it (valid 24 hours) is mailed at once. Until it is verified, calls the platform reports by this address are refused.
+         */
         post: operations["auth-register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/verify-email/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify an email address with the token of its link
+         * @description The token comes from the link mailed at registration, on request, or for a change of email (`/verify-email#token=…`); it works once, within 24 hours, and only the newest link of an account works. For a change of email the new address becomes the account's now. No sign-in needed. 400 (`body.token`) for a token that is unknown, expired or used; 409 (`body.token`) when another account took the new address meanwhile.
+         */
+        post: operations["auth-verify-email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -173,6 +236,26 @@ export interface paths {
         get: operations["calls-get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dashboard/user/change-email/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your email address
+         * @description Needs the current password (a wrong one is 422 at `body.password`, and counts with change-password's, 5 in 15 minutes before 429). A verification link goes to the new address and a notice to the current one when it is verified; the account keeps its address until the link is opened (see auth-verify-email). Changing or resetting the password cancels the change. 422 at `body.new_email` when it is not an address or already yours; 409 when another account uses it.
+         */
+        post: operations["change-email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -359,6 +442,26 @@ export interface paths {
          * @description A JSON Merge Patch (RFC 7396): send only the fields to change; `null` removes the phone number (names cannot be removed). Unknown fields and invalid values are refused (422, naming each field) and then nothing changes. `application/merge-patch+json` and `application/json` are both accepted. The email is changed elsewhere and is refused here.
          */
         patch: operations["profile-update"];
+        trace?: never;
+    };
+    "/api/dashboard/user/resend-verification/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a new verification link
+         * @description To the account's address; earlier links stop working. 409 when it is already verified. At most 5 mails with verification links (this and change-email together) per hour (429 with Retry-After).
+         */
+        post: operations["resend-verification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/dashboard/user/security-log/": {
@@ -835,6 +938,16 @@ export interface components {
             summary: string;
             to_number: string;
         };
+        ChangeEmailInputBody: {
+            /** @description The address to move the account to; it must not be another account's. */
+            new_email: string;
+            /** @description Your current password. */
+            password: string;
+        };
+        ChangeEmailOutputBody: {
+            /** @description The new address (normalised), waiting for its link to be opened. */
+            pending_email: string;
+        };
         ChangeInputBody: {
             /** @description Code of the plan to move to, like pro. */
             plan: string;
@@ -902,6 +1015,9 @@ export interface components {
             /** @description Exactly "DELETE". */
             confirm: string;
             password: string;
+        };
+        DetailOutputBody: {
+            detail: string;
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -1012,7 +1128,7 @@ export interface components {
             to_number?: string | null;
             /** @description At most 200,000 characters. */
             transcript?: string | null;
-            /** @description The customer, by email. */
+            /** @description The customer, by email: only an account that verified this address receives the call; for one that has not, the call is refused with that reason (user_id routing is unaffected). */
             user_email?: string | null;
             /**
              * Format: int64
@@ -1208,6 +1324,16 @@ export interface components {
              */
             unread_notifications: number | null;
             user: components["schemas"]["User"];
+        };
+        PasswordResetConfirmInputBody: {
+            /** @description 8–128 characters, hard to guess, not containing your name or email. */
+            new_password: string;
+            /** @description The token of the link in the mail (what follows #token=). */
+            token: string;
+        };
+        PasswordResetInputBody: {
+            /** @description The account's email address. */
+            email: string;
         };
         Period: {
             /**
@@ -1472,6 +1598,10 @@ export interface components {
             /** @description Optional; any common form, stored as E.164. Numbers without a country code are read as Pakistani. Absent, null or empty: no phone number. */
             phone?: string | null;
         };
+        ResendVerificationOutputBody: {
+            /** @description The address the link was sent to: the account's. */
+            sent_to: string;
+        };
         ScheduledChange: {
             /** Format: date-time */
             effective_at: string;
@@ -1599,10 +1729,20 @@ export interface components {
             first_name: string;
             /** Format: int64 */
             id: number;
+            /** @description Whether the email address is proven: its verification link was opened (or a password-reset link reached it). The platform routes calls by email only to verified accounts. */
             is_verified: boolean;
             last_name: string;
             /** @description E.164, or null */
             phone: string | null;
+        };
+        VerifyEmailInputBody: {
+            /** @description The token of the link in the mail (what follows #token=). */
+            token: string;
+        };
+        VerifyEmailOutputBody: {
+            /** @description The verified address, now the account's. */
+            email: string;
+            is_verified: boolean;
         };
         Widget: {
             /**
@@ -1712,6 +1852,108 @@ export interface operations {
             };
         };
     };
+    "auth-password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetInputBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailOutputBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "auth-password-reset-confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "auth-refresh": {
         parameters: {
             query?: never;
@@ -1766,7 +2008,10 @@ export interface operations {
     "auth-register": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The verification mail is written in the first of these languages that Callboard speaks (ur or en; English otherwise): the account has no language preference yet. */
+                "Accept-Language"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1783,6 +2028,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionOutputBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "auth-verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailInputBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifyEmailOutputBody"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
             /** @description Conflict */
@@ -2182,6 +2487,75 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "change-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailInputBody"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeEmailOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2742,6 +3116,62 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "resend-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResendVerificationOutputBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
