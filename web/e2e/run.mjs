@@ -2,15 +2,19 @@
 // Chromium through playwright-core. Registers, sees the empty dashboard,
 // ingests calls through the platform API, finds them in the table, filters,
 // searches, opens a detail, switches to Urdu (dir=rtl) and dark, signs out.
+// Mail (written as files: no SMTP here) gives the links a user would follow:
+// verifying the address, changing it, resetting a forgotten password.
 // axe-core checks each page (no serious or critical violations), and any
 // Content-Security-Policy violation fails the run. Screenshots at phone and
 // desktop sizes go to e2e/out/; the two the README shows go to screenshots/.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { waitForLink } from './mail.mjs';
 import { chromiumArgs, chromiumPath, startServer } from './server.mjs';
 
 const here = import.meta.dirname;
@@ -50,26 +54,6 @@ async function axe(page, label) {
     [],
     `axe on ${label}`,
   );
-}
-
-/** The token of the newest link to page in the mail the server wrote to dataDir/mail (quoted-printable undone). */
-async function mailedToken(page) {
-  const dir = join(server.dataDir, 'mail');
-  for (let i = 0; i < 100; i++) {
-    let names = [];
-    try {
-      names = readdirSync(dir).filter((n) => n.endsWith('.eml')).sort().reverse();
-    } catch {
-      // not written yet
-    }
-    for (const name of names) {
-      const text = readFileSync(join(dir, name), 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
-      const m = text.match(new RegExp(`${page}#token=([A-Za-z0-9_-]+)`));
-      if (m) return m[1];
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no mail with a ${page} link in ${dir}`);
 }
 
 /** A small solid-colour PNG (for the avatar upload). */
@@ -148,21 +132,26 @@ function sampleCalls(email) {
 }
 
 const server = await startServer();
+const mailDir = join(server.dataDir, 'mail');
 const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
 const cspViolations = [];
 const consoleErrors = [];
 const email = `ayesha.e2e.${Date.now()}@example.com`;
 const password = 'tulip-river-candle-harbor-91';
+const newEmail = `ayesha.new.${Date.now()}@example.com`;
+const newPassword = 'amber-violin-glacier-meadow-37';
 const calls = sampleCalls(email);
 
 try {
   const context = await browser.newContext({ viewport: desktop, locale: 'en-GB', timezoneId: 'Asia/Karachi', colorScheme: 'light' });
   const page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    if (/Content.Security.Policy/i.test(msg.text())) cspViolations.push(msg.text());
-    else consoleErrors.push(msg.text());
-  });
+  const watch = (p) =>
+    p.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      if (/Content.Security.Policy/i.test(msg.text())) cspViolations.push(msg.text());
+      else consoleErrors.push(msg.text());
+    });
+  watch(page);
   const url = (p) => server.base + p;
 
   await step('signed out: / shows sign-in', async () => {
@@ -209,14 +198,53 @@ try {
     await axe(page, 'dashboard, empty (en, light)');
   });
 
-  await step('ingest calls through the platform API (by email, once verified)', async () => {
-    // Calls are routed by email only to a verified address: follow the mailed link.
-    const verified = await fetch(url('/api/auth/verify-email/'), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ token: await mailedToken('/verify-email') }),
-    });
-    assert.equal(verified.status, 200, await verified.clone().text());
+  await step('verify: the banner asks until the link from the mail is opened; then the profile says verified', async () => {
+    const banner = page.getByRole('region', { name: 'Your email address is not verified yet.' });
+    await banner.waitFor();
+    const since = Date.now();
+    await banner.getByRole('button', { name: 'Resend verification email' }).click();
+    await banner.getByText(`We sent a new link to ${email}.`).waitFor();
+    const token = await waitForLink(mailDir, { to: email, link: /\/verify-email#token=([\w.~%-]+)/, since: since - 1000 });
+    await banner.getByRole('button', { name: 'Dismiss this message' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByRole('heading', { name: 'No calls yet' }).waitFor();
+    assert.equal(await banner.count(), 0, 'dismissed for this session');
+
+    await page.goto(url('/profile'));
+    assert.equal((await page.locator('#email-status').textContent()).trim(), 'Not verified');
+    await page.getByRole('button', { name: 'Resend verification email' }).waitFor();
+    assert.equal(await banner.count(), 0, 'the profile has its own resend, not the banner');
+    await axe(page, 'profile, unverified (en, light)');
+
+    await page.goto(url(`/verify-email#token=${token}`));
+    await page.getByRole('heading', { name: 'Email verified' }).waitFor();
+    assert.equal(new URL(page.url()).hash, '', 'the token left the address bar');
+    assert.equal(new URL(page.url()).pathname, '/verify-email', 'no redirect');
+    await page.getByText(`${email} is verified. Thank you!`).waitFor();
+    await axe(page, 'verify email, done (en, light)');
+    await page.getByRole('link', { name: 'Go to the dashboard' }).click();
+    await page.waitForURL(url('/'));
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(url('/profile'));
+    await page.getByRole('heading', { name: 'Email address' }).waitFor();
+    assert.equal((await page.locator('#email-status').textContent()).trim(), 'Verified');
+    assert.equal(await page.getByRole('button', { name: 'Resend verification email' }).count(), 0);
+    await page.goto(url('/'));
+    await page.getByRole('heading', { name: 'No calls yet' }).waitFor();
+    assert.equal(await banner.count(), 0, 'no banner once verified');
+
+    // A link works once.
+    await page.goto(url(`/verify-email#token=${token}`));
+    await page.getByText('This verification link has expired or was already used.').waitFor();
+    await page.getByText('Your email address is already verified.').waitFor();
+    await axe(page, 'verify email, used link (en, light)');
+    await page.goto(url('/'));
+    await page.getByRole('heading', { name: 'No calls yet' }).waitFor();
+  });
+
+  // Calls are routed by email only to a verified address: the step above verified it.
+  await step('ingest calls through the platform API (by email: verified above)', async () => {
     const res = await fetch(url('/api/platform/calls/'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-Platform-Key': server.platformKey },
@@ -487,6 +515,150 @@ try {
     await page.getByRole('button', { name: 'سائن ان' }).click();
     await page.waitForURL(/\/calls$/);
     await page.locator('tbody tr').first().waitFor();
+  });
+
+  await step('change email: wrong password beside its field, then the link to the new address moves the account', async () => {
+    await page.goto(url('/profile'));
+    await page.locator('#new_email').waitFor();
+    await page.locator('#new_email').fill(newEmail);
+    await page.locator('#email_password').fill('not-my-password-at-all');
+    await page.locator('#change-email-title').scrollIntoViewIfNeeded();
+    await page.locator('form[aria-labelledby="change-email-title"] button[type=submit]').click();
+    await page.locator('#email_password-error').waitFor();
+    assert.equal(await page.locator('#email_password').getAttribute('aria-invalid'), 'true');
+    await axe(page, 'profile, change email error (ur, dark)');
+    const since = Date.now();
+    await page.locator('#email_password').fill(password);
+    await page.locator('form[aria-labelledby="change-email-title"] button[type=submit]').click();
+    await page.locator('form[aria-labelledby="change-email-title"] [role=status] bdi', { hasText: newEmail }).waitFor();
+    const token = await waitForLink(mailDir, { to: newEmail, link: /\/verify-email#token=([\w.~%-]+)/, since: since - 1000 });
+    await page.goto(url(`/verify-email#token=${token}`));
+    await page.locator('[role=status] bdi', { hasText: newEmail }).waitFor();
+    await axe(page, 'verify email, done (ur, dark)');
+    await page.goto(url('/profile'));
+    await page.locator('bdi', { hasText: newEmail }).first().waitFor();
+  });
+
+  await step('unsubscribe: the link in product news opens a page; only its button unsubscribes', async () => {
+    const patched = await page.evaluate(async () => {
+      const { access } = JSON.parse(localStorage.getItem('callboard.session') ?? '{}');
+      const res = await fetch('/api/dashboard/user/settings/', {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${access}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ notifications: { marketing: true } }),
+      });
+      return res.status;
+    });
+    assert.equal(patched, 200, 'marketing on');
+    const dir = mkdtempSync(join(tmpdir(), 'callboard-news-'));
+    writeFileSync(join(dir, 'en.txt'), 'Every call now gets a summary.\n');
+    writeFileSync(join(dir, 'ur.txt'), 'اب ہر کال کا خلاصہ بنتا ہے۔\n');
+    const since = Date.now();
+    server.cli(['announce', '--subject-en', 'Call summaries', '--subject-ur', 'کال کا خلاصہ', '--body-en-file', join(dir, 'en.txt'), '--body-ur-file', join(dir, 'ur.txt')]);
+    const token = await waitForLink(mailDir, { to: newEmail, link: /\/unsubscribe\?token=([\w.~%-]+)/, since: since - 1000 });
+    const marketing = async () => (await apiGet(page, '/api/dashboard/user/settings/')).notifications.marketing;
+
+    const other = await browser.newContext({ viewport: phone, locale: 'en-GB', colorScheme: 'dark' });
+    const p = await other.newPage();
+    watch(p);
+    const posts = [];
+    p.on('request', (r) => r.url().includes('/api/mail/unsubscribe/') && posts.push(r.method()));
+    await p.goto(url(`/unsubscribe?token=${token}`));
+    await p.getByRole('heading', { name: 'Unsubscribe from marketing email' }).waitFor();
+    assert.equal(new URL(p.url()).pathname, '/unsubscribe', 'signed out, no redirect');
+    await axe(p, 'unsubscribe (en, dark)');
+    assert.deepEqual(posts, [], 'opening the page sends nothing');
+    assert.equal(await marketing(), true, 'opening the page unsubscribes nobody');
+    await p.getByRole('button', { name: 'Unsubscribe' }).click();
+    await p.getByRole('heading', { name: 'You are unsubscribed' }).waitFor();
+    assert.deepEqual(posts, ['POST']);
+    assert.equal(await marketing(), false, 'the button unsubscribed');
+    await axe(p, 'unsubscribe, done (en, dark)');
+
+    await p.goto(url('/unsubscribe?token=not-a-real-token'));
+    await p.getByRole('button', { name: 'Unsubscribe' }).click();
+    await p.getByText('This unsubscribe link is not valid.', { exact: false }).waitFor();
+    await axe(p, 'unsubscribe, bad link (en, dark)');
+    await p.goto(url('/unsubscribe'));
+    await p.getByText('This unsubscribe link is not valid.', { exact: false }).waitFor();
+    await other.close();
+  });
+
+  await step('forgot password: the link from the mail sets a new one and signs every session out', async () => {
+    const other = await browser.newContext({ viewport: phone, locale: 'en-GB', timezoneId: 'Asia/Karachi', colorScheme: 'light' });
+    const p = await other.newPage();
+    watch(p);
+    await p.goto(url('/signin'));
+    await p.getByRole('link', { name: 'Forgot password?' }).click();
+    await p.waitForURL(/\/forgot-password$/);
+    await p.getByRole('heading', { name: 'Reset your password' }).waitFor();
+    await axe(p, 'forgot password (en, light)');
+    await p.getByRole('button', { name: 'Send the link' }).click();
+    await p.locator('#email-error').waitFor(); // empty: required
+    const since = Date.now();
+    await p.getByLabel('Email').fill(newEmail);
+    await p.getByRole('button', { name: 'Send the link' }).click();
+    await p.getByRole('heading', { name: 'Check your email' }).waitFor();
+    await p.getByText(`If an account exists for ${newEmail}, we sent it a link to reset the password. The link is valid for 1 hour.`).waitFor();
+    await axe(p, 'forgot password, sent (en, light)');
+    // The same answer for an address without an account.
+    await p.getByRole('button', { name: 'Send another link' }).click();
+    await p.getByLabel('Email').fill(`nobody.${Date.now()}@example.com`);
+    await p.getByRole('button', { name: 'Send the link' }).click();
+    await p.getByRole('heading', { name: 'Check your email' }).waitFor();
+    // In Urdu, right to left.
+    await p.getByRole('button', { name: 'Send another link' }).click();
+    await p.getByRole('button', { name: 'اردو' }).click();
+    await p.waitForFunction(() => document.documentElement.dir === 'rtl');
+    await p.getByRole('heading', { name: 'اپنا پاس ورڈ ری سیٹ کریں' }).waitFor();
+    await axe(p, 'forgot password (ur, light)');
+    await p.getByRole('button', { name: 'English' }).click();
+
+    const token = await waitForLink(mailDir, { to: newEmail, link: /\/reset-password#token=([\w.~%-]+)/, since: since - 1000 });
+    await p.goto(url(`/reset-password#token=${token}`));
+    await p.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    assert.equal(new URL(p.url()).hash, '', 'the token left the address bar');
+    await p.getByLabel('New password', { exact: true }).fill('tulip');
+    await p.getByRole('meter', { name: 'Password strength' }).waitFor({ state: 'attached' });
+    await p.getByLabel('Confirm the new password').fill('tulip-other');
+    await p.getByRole('button', { name: 'Change password' }).click();
+    await p.locator('#confirm-error').getByText('The passwords do not match.').waitFor();
+    await p.getByLabel('Confirm the new password').fill('tulip');
+    await p.getByRole('button', { name: 'Change password' }).click();
+    const policy = p.locator('#new_password-error');
+    await policy.waitFor(); // the server's password policy, beside the field
+    assert.ok((await policy.textContent()).trim().length > 0);
+    await axe(p, 'reset password, errors (en, light)');
+    await p.getByLabel('New password', { exact: true }).fill(newPassword);
+    await p.getByLabel('Confirm the new password').fill(newPassword);
+    await p.getByRole('button', { name: 'Change password' }).click();
+    await p.getByRole('heading', { name: 'Password changed' }).waitFor();
+    await p.getByText('every session was signed out').waitFor();
+    await axe(p, 'reset password, done (en, light)');
+
+    // The first browser's session ended too.
+    await page.goto(url('/calls'));
+    await page.waitForURL(/\/signin\?next=%2Fcalls$/);
+
+    await p.getByRole('link', { name: 'Sign in' }).click();
+    await p.waitForURL(/\/signin$/);
+    await p.getByLabel('Email').fill(newEmail);
+    await p.getByLabel('Password', { exact: true }).fill(password);
+    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await p.getByText('That email and password do not match an account.').waitFor();
+    await p.getByLabel('Password', { exact: true }).fill(newPassword);
+    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await p.waitForURL(url('/'));
+    await p.getByRole('button', { name: /Account menu|اکاؤنٹ مینو/ }).waitFor();
+
+    // A reset link works once.
+    await p.goto(url(`/reset-password#token=${token}`));
+    await p.locator('#new_password').fill(`${newPassword}-again`);
+    await p.locator('#confirm').fill(`${newPassword}-again`);
+    await p.locator('form button[type=submit]').click();
+    await p.locator('a[href="/forgot-password"]').waitFor();
+    await axe(p, 'reset password, used link');
+    await other.close();
   });
 
   await step('no Content-Security-Policy violations, no console errors', async () => {

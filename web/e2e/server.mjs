@@ -21,23 +21,24 @@ function freePort() {
   });
 }
 
-/** Starts callboard; returns { base, platformKey, dataDir, stdout(), stop() }. Without SMTP its mail is in dataDir/mail. */
+/** Starts callboard; returns { base, platformKey, dataDir, cli(args), stdout(), stop() }. Without SMTP its mail is in dataDir/mail. */
 export async function startServer({ demo = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'callboard-e2e-'));
   const bin = join(dir, 'callboard');
   execFileSync('go', ['build', '-o', bin, './cmd/callboard'], { cwd: repo, stdio: 'inherit' });
   const port = await freePort();
   const platformKey = randomBytes(24).toString('hex');
-  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), '--log-level', 'warn'];
+  const base = `http://127.0.0.1:${port}`;
+  // Links in mail point here (the default, localhost, is another origin for the browser).
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'), '--public-url', base, '--log-level', 'warn'];
   if (demo) args.push('--demo');
   const proc = spawn(bin, args, {
-    env: { ...process.env, CALLBOARD_PLATFORM_KEY: platformKey, CALLBOARD_DATABASE_URL: '' },
+    env: { ...process.env, CALLBOARD_PLATFORM_KEY: platformKey, CALLBOARD_DATABASE_URL: '', CALLBOARD_SMTP_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout.on('data', (b) => (out += b));
   proc.stderr.on('data', (b) => process.stderr.write(b));
-  const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`callboard exited (${proc.exitCode}):\n${out}`);
@@ -53,6 +54,13 @@ export async function startServer({ demo = false } = {}) {
     base,
     platformKey,
     dataDir: join(dir, 'data'),
+    /** Runs a callboard command (announce, user …) on the server's data directory; returns its output. */
+    cli: (cmdArgs) =>
+      execFileSync(bin, cmdArgs, {
+        env: { ...process.env, CALLBOARD_DATA_DIR: join(dir, 'data'), CALLBOARD_DATABASE_URL: '', CALLBOARD_SMTP_URL: '', CALLBOARD_PUBLIC_URL: base },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
     stdout: () => out,
     async stop() {
       proc.kill('SIGTERM');

@@ -12,6 +12,8 @@ const manifest = JSON.parse(readFileSync(join(dist, '.vite', 'manifest.json'), '
 const budgets = {
   'sign in': { page: 'src/pages/SignIn.svelte', shell: false, js: 45, css: 10 },
   register: { page: 'src/pages/Register.svelte', shell: false, js: 50, css: 10 },
+  'verify email': { page: 'src/pages/VerifyEmail.svelte', shell: false, js: 45, css: 10 },
+  'reset passw.': { page: 'src/pages/ResetPassword.svelte', shell: false, js: 50, css: 10 },
   dashboard: { page: 'src/pages/Dashboard.svelte', shell: true, js: 110, css: 12 },
   calls: { page: 'src/pages/Calls.svelte', shell: true, js: 90, css: 12 },
 };

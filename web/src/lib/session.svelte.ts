@@ -4,6 +4,7 @@
 import { api, onSignedOut, tokens, type Overview, type Preferences, type PreferencesPatch, type User } from './api/client';
 import type { FormatPrefs } from './format';
 import { i18n, setLanguage, t } from './i18n/index.svelte';
+import { isOpenPath } from './paths';
 import { navigate, route } from './router.svelte';
 import { setTheme } from './theme.svelte';
 import { toast } from './toast.svelte';
@@ -92,6 +93,22 @@ function clear(): void {
   session.overview = null;
 }
 
+/** Re-reads the signed-in user (after a verification or an email change elsewhere). */
+export async function reloadUser(): Promise<void> {
+  if (session.status !== 'signedIn') return;
+  const { data } = await api.GET('/api/dashboard/user/profile/');
+  if (data) session.user = data;
+}
+
+/**
+ * Ends the session in this browser only, without asking the server: for
+ * when the server has already ended every session (a password reset).
+ */
+export function forgetSession(): void {
+  tokens.set(null);
+  clear();
+}
+
 export async function signOut(): Promise<void> {
   const current = tokens.get();
   if (current) {
@@ -105,6 +122,7 @@ export async function signOut(): Promise<void> {
 
 onSignedOut(() => {
   clear();
+  if (isOpenPath(location.pathname)) return; // those pages need no session
   toast(t('app.signedOut'), 'info');
   const here = location.pathname + location.search;
   navigate(`/signin${here !== '/' ? `?next=${encodeURIComponent(here)}` : ''}`, { replace: true });

@@ -1,0 +1,1 @@
+function e(e){for(let t of e.replace(/^#/,``).split(`&`)){let e=t.indexOf(`=`);if(e<0||t.slice(0,e)!==`token`)continue;let n;try{n=decodeURIComponent(t.slice(e+1)).trim()}catch{return null}return n&&n.length<=512?n:null}return null}function t(t=location,n=history){let r=e(t.hash);return t.hash&&n.replaceState(n.state,``,t.pathname+t.search),r}export{t};

@@ -1,0 +1,1 @@
+function e(e,t=900,n=Date.now()){let r=t,i=e?.trim();if(i){if(/^\d+$/.test(i))r=Number(i);else{let e=Date.parse(i);Number.isNaN(e)||(r=(e-n)/1e3)}}return Math.max(1,Math.ceil(r/60))}export{e as t};
