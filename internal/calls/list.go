@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"callboard/internal/apperr"
+	"callboard/internal/store"
 )
 
 // Page sizes and the count cap of the history.
@@ -95,7 +96,8 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 		})
 	}
 	walked := false
-	if len(f.searchWords) > 0 && s.search.walkFirst() && (cur == nil || !cur.backward) {
+	forward := cur == nil || !cur.backward
+	if len(f.searchWords) > 0 && s.search.walkFirst() && forward {
 		// The newest calls first: a common word fills the page among them.
 		bounded, err := s.walkNewest(ctx, &f, userID, cur, offset)
 		if err != nil {
@@ -114,8 +116,25 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 		if err := s.planSearch(ctx, userID, &f); err != nil {
 			return ListPage{}, err
 		}
-		if err := query(); err != nil {
-			return ListPage{}, err
+		if f.plan.windowed && forward {
+			// The words are common in the user's calls: their matches
+			// among the newest calls first, as above.
+			bounded, err := s.walkWindow(ctx, &f, userID, cur, offset)
+			if err != nil {
+				return ListPage{}, err
+			}
+			if err := query(); err != nil {
+				return ListPage{}, err
+			}
+			walked = !bounded || len(calls) > size
+			if !walked {
+				f.bound, f.plan.ids, f.plan.whole = nil, nil, false
+			}
+		}
+		if !walked {
+			if err := query(); err != nil {
+				return ListPage{}, err
+			}
 		}
 	}
 	more := len(out.Results) > size
@@ -193,6 +212,49 @@ func (s *Service) walkNewest(ctx context.Context, f *filter, userID int64, cur *
 		f.bound = &cursor{order: f.order.name, value: f.order.sortValue(edge), id: edge.ID}
 	}
 	return edge != nil, nil
+}
+
+// walkWindow keeps a walk the index planned (f.plan.walk, windowed) within
+// the calls walkNewest would walk: from cur (the page's position, past
+// offset rows), no further than walkBound calls (f.bound). It tells the
+// index the lowest and highest id among them (f.plan.ids), so the index
+// reads only the matches in that range: the page of a word common in the
+// user's calls costs about what the window does, however many calls the
+// word is in. bounded is false when the window reaches the end of the
+// history (f.plan.whole).
+func (s *Service) walkWindow(ctx context.Context, f *filter, userID int64, cur *cursor, offset int) (bounded bool, err error) {
+	plain := *f
+	plain.searchWords, plain.agentHits, plain.plan, plain.bound = nil, nil, searchPlan{}, nil
+	q, args := s.keysQuery(&plain, userID, cur, offset+s.walkBound)
+	n := 0
+	var lo, hi int64
+	var last cursor
+	rows, err := s.db.Read().QueryContext(ctx, q, args...)
+	err = store.EachRow(rows, err, func(r *sql.Rows) error {
+		var value, id int64
+		if err := r.Scan(&value, &id); err != nil {
+			return err
+		}
+		if n == 0 {
+			lo, hi = id, id
+		}
+		lo, hi = min(lo, id), max(hi, id)
+		last = cursor{order: f.order.name, value: value, id: id}
+		n++
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("list calls: %w", err)
+	}
+	bounded = n == offset+s.walkBound
+	f.plan.whole = !bounded
+	if n > 0 {
+		f.plan.ids = &[2]int64{lo, hi}
+	}
+	if bounded {
+		f.bound = &last
+	}
+	return bounded, nil
 }
 
 // errNotCounted is count's answer when it does not count: the page's count
