@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"callboard/internal/apperr"
-	"callboard/internal/store"
 )
 
 // Page sizes and the count cap of the history.
@@ -225,34 +224,27 @@ func (s *Service) walkNewest(ctx context.Context, f *filter, userID int64, cur *
 func (s *Service) walkWindow(ctx context.Context, f *filter, userID int64, cur *cursor, offset int) (bounded bool, err error) {
 	plain := *f
 	plain.searchWords, plain.agentHits, plain.plan, plain.bound = nil, nil, searchPlan{}, nil
-	q, args := s.keysQuery(&plain, userID, cur, offset+s.walkBound)
-	n := 0
-	var lo, hi int64
-	var last cursor
-	rows, err := s.db.Read().QueryContext(ctx, q, args...)
-	err = store.EachRow(rows, err, func(r *sql.Rows) error {
-		var value, id int64
-		if err := r.Scan(&value, &id); err != nil {
-			return err
-		}
-		if n == 0 {
-			lo, hi = id, id
-		}
-		lo, hi = min(lo, id), max(hi, id)
-		last = cursor{order: f.order.name, value: value, id: id}
-		n++
-		return nil
-	})
-	if err != nil {
+	limit := offset + s.walkBound
+	// Counted in SQL: a window's rows are not worth a round trip each.
+	q, args := s.keysQuery(&plain, userID, cur, limit, 0)
+	var n int
+	var lo, hi sql.NullInt64
+	if err := s.db.Read().QueryRowContext(ctx, "SELECT COUNT(*), MIN(id), MAX(id) FROM ("+q+") AS w", args...).Scan(&n, &lo, &hi); err != nil {
 		return false, fmt.Errorf("list calls: %w", err)
 	}
-	bounded = n == offset+s.walkBound
+	bounded = n == limit
 	f.plan.whole = !bounded
 	if n > 0 {
-		f.plan.ids = &[2]int64{lo, hi}
+		f.plan.ids = &[2]int64{lo.Int64, hi.Int64}
 	}
 	if bounded {
-		f.bound = &last
+		q, args := s.keysQuery(&plain, userID, cur, 1, limit-1)
+		var edge cursor
+		if err := s.db.Read().QueryRowContext(ctx, q, args...).Scan(&edge.value, &edge.id); err != nil {
+			return false, fmt.Errorf("list calls: %w", err)
+		}
+		edge.order = f.order.name
+		f.bound = &edge
 	}
 	return bounded, nil
 }

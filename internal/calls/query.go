@@ -97,10 +97,10 @@ func (s *Service) rowsQuery(f *filter, userID int64, cur *cursor, limit, offset 
 		f, userID, cur, limit, offset)
 }
 
-// keysQuery is rowsQuery reading only each call's sort value and id, which
-// the ordering's index holds: without other filters it reads no call.
-func (s *Service) keysQuery(f *filter, userID int64, cur *cursor, limit int) (string, []any) {
-	return s.orderedQuery("SELECT c."+f.order.column+", c.id FROM calls c", f, userID, cur, limit, 0)
+// keysQuery is rowsQuery reading only each call's sort value and id (as id),
+// which the ordering's index holds: without other filters it reads no call.
+func (s *Service) keysQuery(f *filter, userID int64, cur *cursor, limit, offset int) (string, []any) {
+	return s.orderedQuery("SELECT c."+f.order.column+", c.id AS id FROM calls c", f, userID, cur, limit, offset)
 }
 
 // orderedQuery is selectFrom (a SELECT … FROM over calls c) with rowsQuery's
