@@ -5,8 +5,9 @@
 // (inside the ingest transaction) and Publisher (after it commits), and read
 // them through Recent.
 //
-// Tables: agents, calls, and the full-text index of calls (calls_fts on
-// SQLite; the search_vector column on PostgreSQL). The owner of a reported
+// Tables: agents, calls, and the full-text index of calls (calls_fts and
+// its list of terms, calls_fts_terms, on SQLite, whose terms package
+// searchtext makes; the search_vector column on PostgreSQL). The owner of a reported
 // call is found through Config.Accounts (auth owns users).
 package calls
 

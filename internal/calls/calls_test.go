@@ -1169,22 +1169,6 @@ func TestBatchObserver(t *testing.T) {
 	})
 }
 
-func TestDistinctWords(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"", ""},
-		{"Hello, hello HELLO world.", "hello world"},
-		{"order #4521: order-4521 (ORDER)", "order 4521"},
-		{"don't stop", "don t stop"},
-		{"Agent: السلام علیکم، آپ کا آرڈر آپ کا", "agent السلام علیکم، آپ کا آرڈر"},
-		{"café Café CAFÉ", "café cafÉ"},
-		{"\n\t  a\r\nb a ", "a b"},
-	} {
-		if got := calls.DistinctWords(tc.in); got != tc.want {
-			t.Errorf("DistinctWords(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 // The full-text index gets each transcript word once; every word, in any
 // case and with any punctuation, still finds the call.
 func TestSearchFindsEveryWord(t *testing.T) {

@@ -20,9 +20,6 @@ func SetSearchListMax(s *Service, n int) {
 	}
 }
 
-// DistinctWords exposes the full-text index's text reduction to tests.
-var DistinctWords = distinctWords
-
 // SetMaxExports changes how many exports may run at once over all users.
 func SetMaxExports(s *Service, n int) { s.exports.max = n }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"callboard/internal/apperr"
+	"callboard/internal/searchtext"
 	"callboard/internal/store"
 )
 
@@ -39,7 +40,7 @@ func (s *Service) Ingest(ctx context.Context, batch []IngestCall) (IngestSummary
 	}
 	now := s.now()
 	in := make([]parsedCall, len(batch))
-	var words wordSet
+	var words searchtext.Reducer
 	for i := range batch {
 		in[i] = parseIngest(i, &batch[i], &words)
 	}

@@ -95,7 +95,8 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 		})
 	}
 	walked := false
-	if len(f.searchWords) > 0 && s.search.walkFirst() && (cur == nil || !cur.backward) {
+	forward := cur == nil || !cur.backward
+	if len(f.searchWords) > 0 && s.search.walkFirst() && forward {
 		// The newest calls first: a common word fills the page among them.
 		bounded, err := s.walkNewest(ctx, &f, userID, cur, offset)
 		if err != nil {
@@ -114,8 +115,25 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 		if err := s.planSearch(ctx, userID, &f); err != nil {
 			return ListPage{}, err
 		}
-		if err := query(); err != nil {
-			return ListPage{}, err
+		if f.plan.windowed && forward {
+			// The words are common in the user's calls: their matches
+			// among the newest calls first, as above.
+			bounded, err := s.walkWindow(ctx, &f, userID, cur, offset)
+			if err != nil {
+				return ListPage{}, err
+			}
+			if err := query(); err != nil {
+				return ListPage{}, err
+			}
+			walked = !bounded || len(calls) > size
+			if !walked {
+				f.bound, f.plan.ids, f.plan.whole = nil, nil, false
+			}
+		}
+		if !walked {
+			if err := query(); err != nil {
+				return ListPage{}, err
+			}
 		}
 	}
 	more := len(out.Results) > size
@@ -193,6 +211,42 @@ func (s *Service) walkNewest(ctx context.Context, f *filter, userID int64, cur *
 		f.bound = &cursor{order: f.order.name, value: f.order.sortValue(edge), id: edge.ID}
 	}
 	return edge != nil, nil
+}
+
+// walkWindow keeps a walk the index planned (f.plan.walk, windowed) within
+// the calls walkNewest would walk: from cur (the page's position, past
+// offset rows), no further than walkBound calls (f.bound). It tells the
+// index the lowest and highest id among them (f.plan.ids), so the index
+// reads only the matches in that range: the page of a word common in the
+// user's calls costs about what the window does, however many calls the
+// word is in. bounded is false when the window reaches the end of the
+// history (f.plan.whole).
+func (s *Service) walkWindow(ctx context.Context, f *filter, userID int64, cur *cursor, offset int) (bounded bool, err error) {
+	plain := *f
+	plain.searchWords, plain.agentHits, plain.plan, plain.bound = nil, nil, searchPlan{}, nil
+	limit := offset + s.walkBound
+	// Counted in SQL: a window's rows are not worth a round trip each.
+	q, args := s.keysQuery(&plain, userID, cur, limit, 0)
+	var n int
+	var lo, hi sql.NullInt64
+	if err := s.db.Read().QueryRowContext(ctx, "SELECT COUNT(*), MIN(id), MAX(id) FROM ("+q+") AS w", args...).Scan(&n, &lo, &hi); err != nil {
+		return false, fmt.Errorf("list calls: %w", err)
+	}
+	bounded = n == limit
+	f.plan.whole = !bounded
+	if n > 0 {
+		f.plan.ids = &[2]int64{lo.Int64, hi.Int64}
+	}
+	if bounded {
+		q, args := s.keysQuery(&plain, userID, cur, 1, limit-1)
+		var edge cursor
+		if err := s.db.Read().QueryRowContext(ctx, q, args...).Scan(&edge.value, &edge.id); err != nil {
+			return false, fmt.Errorf("list calls: %w", err)
+		}
+		edge.order = f.order.name
+		f.bound = &edge
+	}
+	return bounded, nil
 }
 
 // errNotCounted is count's answer when it does not count: the page's count

@@ -93,6 +93,19 @@ func (s *Service) where(a *sqlArgs, f *filter, userID int64) string {
 // rowsQuery is the history query: the calls matching f after (or before)
 // cur in f's order, limit rows from offset.
 func (s *Service) rowsQuery(f *filter, userID int64, cur *cursor, limit, offset int) (string, []any) {
+	return s.orderedQuery("SELECT "+viewColumns+", a.name, a.voice FROM calls c LEFT JOIN agents a ON a.id = c.agent_id",
+		f, userID, cur, limit, offset)
+}
+
+// keysQuery is rowsQuery reading only each call's sort value and id (as id),
+// which the ordering's index holds: without other filters it reads no call.
+func (s *Service) keysQuery(f *filter, userID int64, cur *cursor, limit, offset int) (string, []any) {
+	return s.orderedQuery("SELECT c."+f.order.column+", c.id AS id FROM calls c", f, userID, cur, limit, offset)
+}
+
+// orderedQuery is selectFrom (a SELECT … FROM over calls c) with rowsQuery's
+// conditions, order and limits.
+func (s *Service) orderedQuery(selectFrom string, f *filter, userID int64, cur *cursor, limit, offset int) (string, []any) {
 	a := &sqlArgs{}
 	where := s.where(a, f, userID)
 	desc := f.order.desc
@@ -117,7 +130,7 @@ func (s *Service) rowsQuery(f *filter, userID int64, cur *cursor, limit, offset 
 	if desc {
 		dir = " DESC"
 	}
-	q := "SELECT " + viewColumns + ", a.name, a.voice FROM calls c LEFT JOIN agents a ON a.id = c.agent_id WHERE " + where +
+	q := selectFrom + " WHERE " + where +
 		" ORDER BY c." + f.order.column + dir + ", c.id" + dir + " LIMIT " + a.add(limit)
 	if offset > 0 {
 		q += " OFFSET " + a.add(offset)

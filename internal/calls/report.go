@@ -12,6 +12,7 @@ import (
 
 	"callboard/internal/phone"
 	"callboard/internal/plaintext"
+	"callboard/internal/searchtext"
 )
 
 // MaxBatch is the most calls one ingest request may carry.
@@ -150,8 +151,9 @@ type parsedCall struct {
 	// parsed is how many problems parseIngest found: those found later,
 	// against the stored call, are dropped when the transaction is retried.
 	parsed int
-	// The summary and transcript reduced for SQLite's full-text index,
-	// computed before the write transaction (see distinctWords).
+	// The summary and transcript reduced to their distinct words for
+	// SQLite's full-text index (searchtext.Distinct), before the write
+	// transaction.
 	searchSummary, searchTranscript string
 }
 
@@ -161,7 +163,7 @@ func (p *parsedCall) fail(field, message string) {
 
 // parseIngest checks each field of one call on its own; the checks that
 // need the stored call come later, in apply.
-func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
+func parseIngest(i int, c *IngestCall, words *searchtext.Reducer) parsedCall {
 	p := parsedCall{index: i, externalID: strings.TrimSpace(c.ExternalID), status: Status(c.Status)}
 	if n := utf8.RuneCountInString(p.externalID); n == 0 || n > maxExternalIDLen {
 		p.fail("external_id", fmt.Sprintf("is required, 1 to %d characters", maxExternalIDLen))
@@ -269,10 +271,10 @@ func parseIngest(i int, c *IngestCall, words *wordSet) parsedCall {
 	p.summary = p.text("summary", c.Summary, maxSummaryLen)
 	p.transcript = p.text("transcript", c.Transcript, maxTranscriptLen)
 	if p.summary != nil {
-		p.searchSummary = words.distinct(*p.summary)
+		p.searchSummary = words.Distinct(*p.summary)
 	}
 	if p.transcript != nil {
-		p.searchTranscript = words.distinct(*p.transcript)
+		p.searchTranscript = words.Distinct(*p.transcript)
 	}
 	if c.RecordingURL != nil {
 		u, err := url.Parse(*c.RecordingURL)

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"callboard/internal/searchtext"
 	"callboard/internal/store"
 )
 
@@ -62,6 +63,17 @@ type searchPlan struct {
 	// many is true when more of the user's calls match than a count
 	// reports (CountCap): counting again would only confirm it.
 	many bool
+	// query is the search in the index's own terms when plan made one
+	// (SQLite: each word as the user's terms that start with it); match
+	// uses it.
+	query string
+	// windowed tells that the index reads the matches within a range of
+	// call ids cheaply (SQLite): the history then walks a window of the
+	// newest calls first (walkWindow), asking only for matches among them.
+	windowed bool
+	// ids, when set, are the lowest and highest call id in the window a
+	// walk stays in (f.bound ends the walk there).
+	ids *[2]int64
 }
 
 // newSearchIndex is the search of db's dialect.
@@ -77,9 +89,10 @@ func newSearchIndex(db *store.DB) searchIndex {
 // walked and each call checked).
 const searchListMax = 300
 
-// ownerTerm is the search term both databases' full-text indexes hold for
-// the owner of every call, so a search is narrowed to the user's calls
-// inside the index (the words AND the owner) instead of after it.
+// ownerTerm is the search term PostgreSQL's search vectors hold for the
+// owner of every call, so a search is narrowed to the user's calls inside
+// the index (the words AND the owner) instead of after it. (SQLite's index
+// qualifies every term with its owner instead: searchtext.Owned.)
 func ownerTerm(userID int64) string { return "cbowner" + strconv.FormatInt(userID, 10) }
 
 // maxSearchLen bounds the search text; maxSearchWords the terms in it.
@@ -106,7 +119,7 @@ func searchWords(raw string) ([]string, error) {
 	phoneLike := strings.IndexFunc(raw, func(r rune) bool {
 		return !(r >= '0' && r <= '9' || strings.ContainsRune("+-() .", r))
 	}) < 0
-	if digits := onlyDigits(raw); phoneLike && digits != "" {
+	if digits := searchtext.Digits(raw); phoneLike && digits != "" {
 		return []string{digits}, nil
 	}
 	words := strings.FieldsFunc(strings.ToLower(raw), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
@@ -142,119 +155,12 @@ func (s *Service) agentsNamed(ctx context.Context, userID int64, text string) ([
 	return ids, nil
 }
 
-// numberTerms makes search terms of each number's digits: all of them and
-// the last 10, 7 and 4, so a prefix query finds a number by its start, its
-// national part (without country code), its local part or its last four
-// digits: "4567" and "300123" both find +92 300 1234567. (Every suffix
-// would find any part of it, but costs a term per digit in the index.)
-func numberTerms(numbers ...string) string {
-	var sb strings.Builder
-	for _, n := range numbers {
-		digits := onlyDigits(n)
-		last := ""
-		for _, keep := range []int{len(digits), 10, 7, 4} {
-			if keep > len(digits) || keep <= 0 {
-				continue
-			}
-			term := digits[len(digits)-keep:]
-			if term == last {
-				continue
-			}
-			sb.WriteString(term)
-			sb.WriteByte(' ')
-			last = term
-		}
-	}
-	return sb.String()
-}
-
-// distinctWords is text for SQLite's full-text index with each word once.
-// The index is built with detail=none: it records which calls hold a term,
-// never how often or where, so a transcript's repeated words only cost
-// tokenizing (a third of an ingest batch's full-text work). It splits only
-// where the index's tokenizer (unicode61) splits too, at ASCII characters
-// other than letters and digits, and folds only ASCII case, which the
-// tokenizer folds the same way: the index ends up with the same terms.
-func distinctWords(text string) string {
-	var w wordSet
-	return w.distinct(text)
-}
-
-// wordSet is distinctWords' memory, reused across the calls of a batch so
-// that a transcript costs one allocation (its result), not a map each.
-type wordSet struct {
-	seen map[string]struct{}
-}
-
-func (w *wordSet) distinct(text string) string {
-	if w.seen == nil {
-		w.seen = make(map[string]struct{}, 256)
-	}
-	clear(w.seen)
-	var out []byte
-	start, lower := -1, false
-	add := func(end int) {
-		word := text[start:end] // a substring: no copy
-		if lower {
-			word = asciiLower(word)
-		}
-		if _, ok := w.seen[word]; ok {
-			return
-		}
-		w.seen[word] = struct{}{}
-		if out == nil {
-			out = make([]byte, 0, len(text)/2)
-		} else {
-			out = append(out, ' ')
-		}
-		out = append(out, word...)
-	}
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		isWord := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80 || c >= 'A' && c <= 'Z'
-		switch {
-		case isWord && start < 0:
-			start, lower = i, c >= 'A' && c <= 'Z'
-		case isWord:
-			lower = lower || c >= 'A' && c <= 'Z'
-		case start >= 0:
-			add(i)
-			start = -1
-		}
-	}
-	if start >= 0 {
-		add(len(text))
-	}
-	return string(out)
-}
-
-// asciiLower folds A-Z only: other letters are left for the tokenizer,
-// whose case folding may differ from Go's.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-	}
-	return string(b)
-}
-
-// searchableText is distinctWords(stored), taken from the report's own
-// reduced text when the stored text is the report's (the usual case).
+// searchableText is the distinct words of stored (searchtext.Distinct),
+// taken from the report's own reduced text when the stored text is the
+// report's (the usual case: it was reduced before the write transaction).
 func searchableText(stored string, reported *string, reduced string) string {
 	if reported != nil && *reported == stored {
 		return reduced
 	}
-	return distinctWords(stored)
-}
-
-func onlyDigits(s string) string {
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			b = append(b, s[i])
-		}
-	}
-	return string(b)
+	return searchtext.Distinct(stored)
 }

@@ -38,8 +38,8 @@ func searchSeed(tb testing.TB, db *store.DB, userID int64, n int, base time.Time
 		tb.Fatal(err)
 	}
 	if db.Dialect == store.SQLite {
-		if _, err := db.Write().Exec(`INSERT INTO calls_fts (rowid, numbers, summary, transcript)
-			SELECT id, 'cbowner' || user_id || ' 923001234567 3001234567 1234567 4567 ' || substr(to_number, 2), summary, ''
+		if _, err := db.Write().Exec(`INSERT INTO calls_fts (rowid, terms)
+			SELECT id, search_owner_terms(user_id, '923001234567 3001234567 1234567 4567 ' || substr(to_number, 2), summary)
 			FROM calls WHERE user_id = $1`, userID); err != nil {
 			tb.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"callboard/internal/searchtext"
 	"callboard/internal/store"
 )
 
@@ -111,7 +112,7 @@ func (postgresSearchBatch) flush(context.Context, *batch) error { return nil }
 // searchText is what PostgreSQL's search vector is made from: the owner's
 // term, the numbers' terms, the summary and the transcript.
 func searchText(c *Call) string {
-	return ownerTerm(c.UserID) + " " + numberTerms(c.FromNumber, c.ToNumber) + "\n" + c.Summary + "\n" + c.Transcript
+	return ownerTerm(c.UserID) + " " + searchtext.NumberTerms(c.FromNumber, c.ToNumber) + "\n" + c.Summary + "\n" + c.Transcript
 }
 
 func (*postgresSearch) dropNumbers(ctx context.Context, tx *sql.Tx, userID int64) error {

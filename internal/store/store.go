@@ -100,6 +100,9 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 }
 
 func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := registerFunctions(); err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	// busy_timeout matters for other processes (callboard migrate, demo)
 	// touching the same file; within this process the writer pool serialises.
 	common := []string{"journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)", "temp_store(MEMORY)",
