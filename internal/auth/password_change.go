@@ -94,15 +94,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID int64, c
 // (account deletion asks). Errors: Invalid naming location when it is
 // not; NotFound when the user is gone.
 func (s *Service) CheckPassword(ctx context.Context, userID int64, location, password string) error {
-	var hash string
-	err := s.db.Read().QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return apperr.NotFound("user")
-	}
-	if err != nil {
-		return fmt.Errorf("load password: %w", err)
-	}
-	ok, _, err := s.verifyPassword(ctx, password, hash)
+	ok, err := s.passwordMatches(ctx, userID, password)
 	if err != nil {
 		return err
 	}
@@ -110,6 +102,21 @@ func (s *Service) CheckPassword(ctx context.Context, userID int64, location, pas
 		return apperr.Invalid(location, "is not your current password")
 	}
 	return nil
+}
+
+// passwordMatches reports whether password is userID's. Errors: NotFound
+// when the user is gone; Unavailable when hashing is saturated.
+func (s *Service) passwordMatches(ctx context.Context, userID int64, password string) (bool, error) {
+	var hash string
+	err := s.db.Read().QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, apperr.NotFound("user")
+	}
+	if err != nil {
+		return false, fmt.Errorf("load password: %w", err)
+	}
+	ok, _, err := s.verifyPassword(ctx, password, hash)
+	return ok, err
 }
 
 type changePasswordInput struct {

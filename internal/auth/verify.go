@@ -231,15 +231,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, userID int64, locati
 	if failures >= passwordChangeFailures {
 		return apperr.RateLimited("too many wrong current passwords; try again later", passwordChangeWindow)
 	}
-	var hash string
-	err = s.db.Read().QueryRowContext(ctx, `SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return apperr.NotFound("user")
-	}
-	if err != nil {
-		return fmt.Errorf("load password: %w", err)
-	}
-	ok, _, err := s.verifyPassword(ctx, password, hash)
+	ok, err := s.passwordMatches(ctx, userID, password)
 	if err != nil {
 		return err
 	}
