@@ -11,6 +11,7 @@ import (
 	"callboard/internal/auth"
 	"callboard/internal/calls"
 	"callboard/internal/mail"
+	"callboard/internal/mailtest"
 	"callboard/internal/store"
 	"callboard/internal/storetest"
 )
@@ -110,6 +111,55 @@ func TestBillingEventsAreAuditedAndNotified(t *testing.T) {
 		}
 		if !audited || !notified {
 			t.Fatalf("audited %v (%+v), notified %v (%+v)", audited, log.Results, notified, notes.Results)
+		}
+	})
+}
+
+// TestMailServerDownFailsNoRequest: with the SMTP server down, registering
+// and asking for a password reset answer as always (their mail waits in
+// the outbox); once the server is back every mail arrives, and the
+// verification link in it works.
+func TestMailServerDownFailsNoRequest(t *testing.T) {
+	mp := mailtest.Start(t)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		mp.Stop()
+		s := apitest.New(t, db, apitest.WithSMTP(t, mp.SMTPURL()))
+		start := time.Now()
+		u := s.SignUp(t)
+		if res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/password-reset/", Body: map[string]string{"email": u.Email}}); res.Status != 202 {
+			t.Fatalf("reset request with the mail server down: %d %s", res.Status, res.Body)
+		}
+		t.Logf("register and reset request answered in %v with the mail server down", time.Since(start).Round(time.Millisecond))
+
+		// Both mails are tried and fail while the server is down.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var tried int
+			if err := db.Read().QueryRow(`SELECT COUNT(*) FROM mail_outbox WHERE recipient = $1 AND attempts > 0 AND last_error <> '' AND sent_at IS NULL`, u.Email).Scan(&tried); err != nil {
+				t.Fatal(err)
+			}
+			if tried == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of 2 mails tried while the server was down", tried)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+
+		mp.Restart(t)
+		// The test clock stands still: the retries fall due as time passes.
+		s.Clock.Advance(2 * time.Minute)
+		mp.WaitSubject(t, u.Email, "Reset your Callboard password", 20*time.Second)
+		verification := mp.WaitSubject(t, u.Email, "Confirm your email address for Callboard", 20*time.Second)
+		_, token, ok := strings.Cut(verification.Text, "/verify-email#token=")
+		if !ok {
+			t.Fatalf("no link in %q", verification.Text)
+		}
+		token, _, _ = strings.Cut(token, "\n")
+		res := s.Do(t, apitest.Request{Method: "POST", Path: "/api/auth/verify-email/", Body: map[string]string{"token": strings.TrimSpace(token)}})
+		if res.Status != 200 || res.JSON(t)["is_verified"] != true {
+			t.Fatalf("verify with the delayed link: %d %s", res.Status, res.Body)
 		}
 	})
 }
