@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -15,17 +14,7 @@ import (
 // it queues news for the opted-in verified user only; output, errors and
 // exit codes.
 func TestAnnounceCommand(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"CALLBOARD_DATA_DIR": dir}
-	getenv := func(k string) string { return env[k] }
-	cli := func(stdin string, args ...string) (string, string, int) {
-		var out, errOut bytes.Buffer
-		err := run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errOut)
-		if err != nil {
-			errOut.WriteString(err.Error())
-		}
-		return out.String(), errOut.String(), exitCode(err)
-	}
+	dir, cli := commandLine(t)
 	for _, email := range []string{"news@example.com", "quiet@example.com"} {
 		if _, e, code := cli("violet-lantern-87-orbit\n", "user", "create", "--email", email, "--first-name", "Ops", "--last-name", "Person"); code != 0 {
 			t.Fatalf("user create: %d %s", code, e)

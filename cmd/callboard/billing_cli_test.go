@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 )
@@ -10,17 +8,7 @@ import (
 // The operator's billing commands, end to end through run on a SQLite
 // data directory: output, errors and exit codes.
 func TestBillingCommands(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"CALLBOARD_DATA_DIR": dir}
-	getenv := func(k string) string { return env[k] }
-	cli := func(stdin string, args ...string) (string, string, int) {
-		var out, errOut bytes.Buffer
-		err := run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errOut)
-		if err != nil {
-			errOut.WriteString(err.Error())
-		}
-		return out.String(), errOut.String(), exitCode(err)
-	}
+	_, cli := commandLine(t)
 	if _, e, code := cli("violet-lantern-87-orbit\n", "user", "create", "--email", "ops@example.com", "--first-name", "Ops", "--last-name", "Person"); code != 0 {
 		t.Fatalf("user create: %d %s", code, e)
 	}

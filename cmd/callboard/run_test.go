@@ -32,6 +32,28 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+// commandLine returns a new data directory and a function that runs the
+// binary's commands on it (SQLite) as main does, returning standard output,
+// standard error (with the error) and the exit code.
+func commandLine(t *testing.T) (dir string, cli func(stdin string, args ...string) (string, string, int)) {
+	t.Helper()
+	dir = t.TempDir()
+	getenv := func(k string) string {
+		if k == "CALLBOARD_DATA_DIR" {
+			return dir
+		}
+		return ""
+	}
+	return dir, func(stdin string, args ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errOut)
+		if err != nil {
+			errOut.WriteString(err.Error())
+		}
+		return out.String(), errOut.String(), exitCode(err)
+	}
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -40,16 +40,11 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID int64, c
 	if err := s.checkCurrentPassword(ctx, userID, "body.current_password", current, client); err != nil {
 		return err
 	}
-	var email, first, last string
-	err := s.db.Read().QueryRowContext(ctx, `SELECT email, first_name, last_name FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).
-		Scan(&email, &first, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return apperr.NotFound("user")
-	}
+	a, err := s.loadAccount(ctx, s.db.Read(), userID, false)
 	if err != nil {
-		return fmt.Errorf("load user: %w", err)
+		return err
 	}
-	if perr := CheckPasswordPolicy("body.new_password", next, email, first, last); perr != nil {
+	if perr := CheckPasswordPolicy("body.new_password", next, a.email, a.first, a.last); perr != nil {
 		return perr
 	}
 	if next == current {

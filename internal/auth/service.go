@@ -721,16 +721,11 @@ func truncate(s string, n int) string {
 // and ends every session of the user. Errors: Invalid naming
 // location; NotFound.
 func (s *Service) ResetPassword(ctx context.Context, userID int64, location, password string, client Client) error {
-	var email, first, last string
-	err := s.db.Read().QueryRowContext(ctx, `SELECT email, first_name, last_name FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).
-		Scan(&email, &first, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return apperr.NotFound("user")
-	}
+	a, err := s.loadAccount(ctx, s.db.Read(), userID, false)
 	if err != nil {
-		return fmt.Errorf("load user: %w", err)
+		return err
 	}
-	if perr := CheckPasswordPolicy(location, password, email, first, last); perr != nil {
+	if perr := CheckPasswordPolicy(location, password, a.email, a.first, a.last); perr != nil {
 		return perr
 	}
 	hash, err := s.hashPassword(ctx, password)

@@ -74,9 +74,9 @@ func (s *Service) ResendVerification(ctx context.Context, userID int64, client C
 	if s.cfg.Mailer == nil {
 		return "", errNoMailer
 	}
-	if _, verified, err := s.emailOf(ctx, userID); err != nil {
+	if a, err := s.loadAccount(ctx, s.db.Read(), userID, false); err != nil {
 		return "", err
-	} else if verified {
+	} else if a.verified {
 		return "", errAlreadyVerified
 	}
 	if err := s.takeVerificationMail(ctx, userID); err != nil {
@@ -88,39 +88,49 @@ func (s *Service) ResendVerification(ctx context.Context, userID int64, client C
 	}
 	var email string
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var first string
-		var verified bool
-		err := tx.QueryRowContext(ctx, `SELECT email, first_name, is_verified FROM users WHERE id = $1 AND deleted_at IS NULL`+s.db.Dialect.ForUpdate(), userID).
-			Scan(&email, &first, &verified)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.NotFound("user")
-		}
+		a, err := s.loadAccount(ctx, tx, userID, true)
 		if err != nil {
-			return fmt.Errorf("load user: %w", err)
+			return err
 		}
-		if verified {
+		if a.verified {
 			return errAlreadyVerified
 		}
-		return s.mailVerification(ctx, tx, userID, email, first, lang, false)
+		email = a.email
+		return s.mailVerification(ctx, tx, userID, a.email, a.first, lang, false)
 	})
 	return email, err
 }
 
 var errAlreadyVerified = apperr.Conflict("your email address is already verified")
 
-// emailOf returns userID's address and whether it is verified. Errors:
-// NotFound when the user is gone.
-func (s *Service) emailOf(ctx context.Context, userID int64) (string, bool, error) {
-	var email string
-	var verified bool
-	err := s.db.Read().QueryRowContext(ctx, `SELECT email, is_verified FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&email, &verified)
+// accountRow is what auth's flows read of a live user's row.
+type accountRow struct {
+	email, first, last string
+	verified           bool
+}
+
+// rowQuerier is a pool or a transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// loadAccount reads userID's row through q; with lock (q a transaction)
+// the row stays locked until it ends. Errors: NotFound when the user is
+// gone.
+func (s *Service) loadAccount(ctx context.Context, q rowQuerier, userID int64, lock bool) (accountRow, error) {
+	query := `SELECT email, first_name, last_name, is_verified FROM users WHERE id = $1 AND deleted_at IS NULL`
+	if lock {
+		query += s.db.Dialect.ForUpdate()
+	}
+	var a accountRow
+	err := q.QueryRowContext(ctx, query, userID).Scan(&a.email, &a.first, &a.last, &a.verified)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, apperr.NotFound("user")
+		return accountRow{}, apperr.NotFound("user")
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("load user: %w", err)
+		return accountRow{}, fmt.Errorf("load user: %w", err)
 	}
-	return email, verified, nil
+	return a, nil
 }
 
 // takeVerificationMail counts one request for mail with a verification
@@ -163,11 +173,11 @@ func (s *Service) ChangeEmail(ctx context.Context, userID int64, newEmail, passw
 	if len(problems) > 0 {
 		return "", apperr.InvalidFields(problems...)
 	}
-	current, _, err := s.emailOf(ctx, userID)
+	current, err := s.loadAccount(ctx, s.db.Read(), userID, false)
 	if err != nil {
 		return "", err
 	}
-	if current == newEmail {
+	if current.email == newEmail {
 		return "", apperr.Invalid("body.new_email", "is already your email address")
 	}
 	if err := s.checkCurrentPassword(ctx, userID, "body.password", password, client); err != nil {
@@ -182,15 +192,9 @@ func (s *Service) ChangeEmail(ctx context.Context, userID int64, newEmail, passw
 	}
 	now := s.cfg.Now()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var email, first string
-		var verified bool
-		err := tx.QueryRowContext(ctx, `SELECT email, first_name, is_verified FROM users WHERE id = $1 AND deleted_at IS NULL`+s.db.Dialect.ForUpdate(), userID).
-			Scan(&email, &first, &verified)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.NotFound("user")
-		}
+		a, err := s.loadAccount(ctx, tx, userID, true)
 		if err != nil {
-			return fmt.Errorf("load user: %w", err)
+			return err
 		}
 		var taken int
 		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, newEmail).Scan(&taken)
@@ -200,12 +204,12 @@ func (s *Service) ChangeEmail(ctx context.Context, userID int64, newEmail, passw
 		if taken > 0 {
 			return apperr.ConflictAt("body.new_email", "another account uses this email address")
 		}
-		if err := s.mailVerification(ctx, tx, userID, newEmail, first, lang, true); err != nil {
+		if err := s.mailVerification(ctx, tx, userID, newEmail, a.first, lang, true); err != nil {
 			return err
 		}
-		if verified {
-			notice := changeNoticeLetter(lang, first, newEmail, s.cfg.Mailer.Link("/profile", nil))
-			if err := s.cfg.Mailer.Enqueue(ctx, tx, notice.Message(userID, "email-change-notice", email)); err != nil {
+		if a.verified {
+			notice := changeNoticeLetter(lang, a.first, newEmail, s.cfg.Mailer.Link("/profile", nil))
+			if err := s.cfg.Mailer.Enqueue(ctx, tx, notice.Message(userID, "email-change-notice", a.email)); err != nil {
 				return err
 			}
 		}
