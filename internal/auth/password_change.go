@@ -65,12 +65,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, sessionID int64, c
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
 			return apperr.NotFound("user")
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = 'password changed'
-			WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL`, store.Millis(now), userID, sessionID)
-		if err != nil {
-			return fmt.Errorf("revoke other sessions: %w", err)
+		if revoked, err = revokeSessionsTx(ctx, tx, userID, sessionID, "password changed", now); err != nil {
+			return err
 		}
-		revoked, _ = res.RowsAffected()
 		if err := cancelEmailChange(ctx, tx, userID); err != nil {
 			return err
 		}
@@ -97,6 +94,19 @@ func (s *Service) CheckPassword(ctx context.Context, userID int64, location, pas
 		return apperr.Invalid(location, "is not your current password")
 	}
 	return nil
+}
+
+// revokeSessionsTx ends, inside tx, every live session of userID but keep
+// (0 for none), giving reason, and returns how many it ended: their access
+// and refresh tokens stop working at once.
+func revokeSessionsTx(ctx context.Context, tx *sql.Tx, userID, keep int64, reason string, now time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = $2
+		WHERE user_id = $3 AND id <> $4 AND revoked_at IS NULL`, store.Millis(now), reason, userID, keep)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 // passwordMatches reports whether password is userID's. Errors: NotFound

@@ -194,12 +194,9 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, token, password stri
 			hash, true, store.Millis(now), userID); err != nil {
 			return fmt.Errorf("update password: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = 'password reset' WHERE user_id = $2 AND revoked_at IS NULL`,
-			store.Millis(now), userID)
-		if err != nil {
-			return fmt.Errorf("revoke sessions: %w", err)
+		if revoked, err = revokeSessionsTx(ctx, tx, userID, 0, "password reset", now); err != nil {
+			return err
 		}
-		revoked, _ = res.RowsAffected()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM email_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, userID, purposeReset); err != nil {
 			return fmt.Errorf("delete reset tokens: %w", err)
 		}

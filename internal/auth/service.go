@@ -737,9 +737,8 @@ func (s *Service) ResetPassword(ctx context.Context, userID int64, location, pas
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, store.Millis(now), userID); err != nil {
 			return fmt.Errorf("update password: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1, revoke_reason = 'password reset' WHERE user_id = $2 AND revoked_at IS NULL`,
-			store.Millis(now), userID); err != nil {
-			return fmt.Errorf("revoke sessions: %w", err)
+		if _, err := revokeSessionsTx(ctx, tx, userID, 0, "password reset", now); err != nil {
+			return err
 		}
 		return audit(ctx, tx, &userID, "password.reset", client, "", now)
 	})
