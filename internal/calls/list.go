@@ -94,21 +94,32 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 			out.Results = append(out.Results, v)
 		})
 	}
+	// window reads the page from a window of the newest calls (walk
+	// narrows f to it) and reports whether that page is conclusive: the
+	// window held the whole history, or filled the page. When it is not,
+	// undo takes the narrowing back.
+	window := func(walk func() (bounded bool, err error), undo func()) (bool, error) {
+		bounded, err := walk()
+		if err != nil {
+			return false, err
+		}
+		if err := query(); err != nil {
+			return false, err
+		}
+		if !bounded || len(calls) > size {
+			return true, nil
+		}
+		undo()
+		return false, nil
+	}
 	walked := false
 	forward := cur == nil || !cur.backward
 	if len(f.searchWords) > 0 && s.search.walkFirst() && forward {
 		// The newest calls first: a common word fills the page among them.
-		bounded, err := s.walkNewest(ctx, &f, userID, cur, offset)
+		walked, err = window(func() (bool, error) { return s.walkNewest(ctx, &f, userID, cur, offset) },
+			func() { f.bound, f.plan = nil, searchPlan{} })
 		if err != nil {
 			return ListPage{}, err
-		}
-		if err := query(); err != nil {
-			return ListPage{}, err
-		}
-		// Conclusive when the walk saw the whole history, or filled the page.
-		walked = !bounded || len(calls) > size
-		if !walked {
-			f.bound, f.plan = nil, searchPlan{}
 		}
 	}
 	if !walked {
@@ -118,16 +129,10 @@ func (s *Service) listPage(ctx context.Context, userID int64, p ListParams) (Lis
 		if f.plan.windowed && forward {
 			// The words are common in the user's calls: their matches
 			// among the newest calls first, as above.
-			bounded, err := s.walkWindow(ctx, &f, userID, cur, offset)
+			walked, err = window(func() (bool, error) { return s.walkWindow(ctx, &f, userID, cur, offset) },
+				func() { f.bound, f.plan.ids, f.plan.whole = nil, nil, false })
 			if err != nil {
 				return ListPage{}, err
-			}
-			if err := query(); err != nil {
-				return ListPage{}, err
-			}
-			walked = !bounded || len(calls) > size
-			if !walked {
-				f.bound, f.plan.ids, f.plan.whole = nil, nil, false
 			}
 		}
 		if !walked {
