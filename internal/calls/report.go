@@ -164,12 +164,8 @@ func (p *parsedCall) fail(field, message string) {
 // parseIngest checks each field of one call on its own; the checks that
 // need the stored call come later, in apply.
 func parseIngest(i int, c *IngestCall, words *searchtext.Reducer) parsedCall {
-	p := parsedCall{index: i, externalID: strings.TrimSpace(c.ExternalID), status: Status(c.Status)}
-	if n := utf8.RuneCountInString(p.externalID); n == 0 || n > maxExternalIDLen {
-		p.fail("external_id", fmt.Sprintf("is required, 1 to %d characters", maxExternalIDLen))
-	} else {
-		p.checkText("external_id", p.externalID)
-	}
+	p := parsedCall{index: i, status: Status(c.Status)}
+	p.externalID = p.line("external_id", c.ExternalID, 1, maxExternalIDLen, fmt.Sprintf("is required, 1 to %d characters", maxExternalIDLen))
 	switch {
 	case c.UserID != nil && c.UserEmail != nil:
 		p.fail("user_id", "give user_id or user_email, not both")
@@ -193,28 +189,13 @@ func parseIngest(i int, c *IngestCall, words *searchtext.Reducer) parsedCall {
 	}
 	if c.Agent != nil {
 		a := *c.Agent
-		a.ExternalID = strings.TrimSpace(a.ExternalID)
-		if n := utf8.RuneCountInString(a.ExternalID); n == 0 || n > maxExternalIDLen {
-			p.fail("agent.external_id", fmt.Sprintf("is required, 1 to %d characters", maxExternalIDLen))
-		} else {
-			p.checkText("agent.external_id", a.ExternalID)
-		}
+		a.ExternalID = p.line("agent.external_id", a.ExternalID, 1, maxExternalIDLen, fmt.Sprintf("is required, 1 to %d characters", maxExternalIDLen))
 		if a.Name != nil {
-			name := strings.TrimSpace(*a.Name)
-			if n := utf8.RuneCountInString(name); n == 0 || n > maxAgentNameLen {
-				p.fail("agent.name", fmt.Sprintf("must be 1 to %d characters", maxAgentNameLen))
-			} else {
-				p.checkText("agent.name", name)
-			}
+			name := p.line("agent.name", *a.Name, 1, maxAgentNameLen, fmt.Sprintf("must be 1 to %d characters", maxAgentNameLen))
 			a.Name = &name
 		}
 		if a.Voice != nil {
-			voice := strings.TrimSpace(*a.Voice)
-			if utf8.RuneCountInString(voice) > maxVoiceLen {
-				p.fail("agent.voice", fmt.Sprintf("must be at most %d characters", maxVoiceLen))
-			} else {
-				p.checkText("agent.voice", voice)
-			}
+			voice := p.line("agent.voice", *a.Voice, 0, maxVoiceLen, fmt.Sprintf("must be at most %d characters", maxVoiceLen))
 			a.Voice = &voice
 		}
 		p.agent = &a
@@ -249,12 +230,7 @@ func parseIngest(i int, c *IngestCall, words *searchtext.Reducer) parsedCall {
 		p.sentiment = c.Sentiment
 	}
 	if c.EndReason != nil {
-		r := strings.TrimSpace(*c.EndReason)
-		if n := utf8.RuneCountInString(r); n == 0 || n > maxEndReasonLen {
-			p.fail("end_reason", fmt.Sprintf("must be 1 to %d characters", maxEndReasonLen))
-		} else {
-			p.checkText("end_reason", r)
-		}
+		r := p.line("end_reason", *c.EndReason, 1, maxEndReasonLen, fmt.Sprintf("must be 1 to %d characters", maxEndReasonLen))
 		p.endReason = &r
 	}
 	if c.Cost != nil {
@@ -325,6 +301,18 @@ func (p *parsedCall) text(field string, v *string, limit int) *string {
 		p.fail(field, msg)
 	} else if utf8.RuneCountInString(*v) > limit {
 		p.fail(field, fmt.Sprintf("must be at most %d characters", limit))
+	}
+	return v
+}
+
+// line checks a one-line value and returns it trimmed: min to max
+// characters (lengthProblem says so otherwise) of storable text (checkText).
+func (p *parsedCall) line(field, v string, min, max int, lengthProblem string) string {
+	v = strings.TrimSpace(v)
+	if n := utf8.RuneCountInString(v); n < min || n > max {
+		p.fail(field, lengthProblem)
+	} else {
+		p.checkText(field, v)
 	}
 	return v
 }
