@@ -91,6 +91,15 @@ func WithSMTP(t testing.TB, url string) Option {
 // the app's background work until the test ends.
 func New(t testing.TB, db *store.DB, opts ...Option) *Server {
 	t.Helper()
+	s := NewUnstarted(t, db, opts...)
+	s.Start()
+	return s
+}
+
+// NewUnstarted is New without the background work: a test starts it
+// (Start) when it needs to, to see what happens before it runs.
+func NewUnstarted(t testing.TB, db *store.DB, opts ...Option) *Server {
+	t.Helper()
 	clock := NewClock(time.Now().UTC().Truncate(time.Millisecond))
 	blobs, err := blob.NewDir(filepath.Join(t.TempDir(), "media"))
 	if err != nil {
@@ -115,7 +124,6 @@ func New(t testing.TB, db *store.DB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Start()
 	t.Cleanup(a.Close)
 	h := a.Handler(app.HTTP{Registry: prometheus.NewRegistry(), Version: "test"})
 	return &Server{App: a, Clock: clock, Handler: h, Client: "192.0.2.10:5555"}

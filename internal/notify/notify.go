@@ -130,6 +130,9 @@ type Service struct {
 	db  *store.DB
 	cfg Config
 	hub *hub
+	// built is when the service was built: Run's poll starts after the
+	// notifications made before it, however late Run itself starts.
+	built time.Time
 }
 
 // NewService returns a Service.
@@ -162,7 +165,7 @@ func NewService(cfg Config) *Service {
 	if cfg.SMSPerHour <= 0 {
 		cfg.SMSPerHour = DefaultSMSPerHour
 	}
-	return &Service{db: cfg.DB, cfg: cfg, hub: newHub(cfg.StreamsPerUser, cfg.MaxStreams)}
+	return &Service{db: cfg.DB, cfg: cfg, hub: newHub(cfg.StreamsPerUser, cfg.MaxStreams), built: cfg.Now()}
 }
 
 // Publish stores e as a notification unless the user turned its category
@@ -363,7 +366,12 @@ func (s *Service) Run(ctx context.Context) error {
 		t := time.NewTicker(s.cfg.PollInterval)
 		defer t.Stop()
 		poll = t.C
-		if err := s.db.Read().QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) FROM notifications`).Scan(&watermark); err != nil && ctx.Err() == nil {
+		// Not every notification so far: one another instance stored
+		// between NewService (streams may open from then on) and this
+		// goroutine's first turn would be skipped, and its user's streams
+		// never woken.
+		if err := s.db.Read().QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) FROM notifications WHERE created_at < $1`,
+			store.Millis(s.built)).Scan(&watermark); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("notifications watermark", "err", err)
 		}
 	}

@@ -399,6 +399,28 @@ func waitFor(t *testing.T, cond func() bool) {
 	t.Fatal("condition not reached")
 }
 
+// TestPollStartsWithTheService: a notification another instance stores
+// after this one was built, but before its background work got its first
+// turn, still reaches a stream opened in between.
+func TestPollStartsWithTheService(t *testing.T) {
+	db := storetest.Postgres(t)
+	a := apitest.NewUnstarted(t, db, streamOptions)
+	b := apitest.New(t, db, streamOptions)
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	me := a.SignUp(t)
+	res, events := openStream(t, srv, ticket(t, a, me.Access), "")
+	if res.StatusCode != 200 {
+		t.Fatalf("stream: %d", res.StatusCode)
+	}
+	next(t, events, ":", time.Second)
+	ingest(t, b, call("before-run", me.UserID, "completed"))
+	a.Start()
+	if e := next(t, events, "notification", 5*time.Second); !strings.Contains(e.data, `"call.finished"`) {
+		t.Fatalf("event: %+v", e)
+	}
+}
+
 // TestStreamAcrossInstances: two instances share one PostgreSQL database;
 // a call ingested on one reaches a stream served by the other within a
 // second (its poll), not only streams of the same process.
